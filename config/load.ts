@@ -1,0 +1,127 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { z } from "zod";
+import { environmentSchema, type EnvironmentConfig } from "./schema";
+import { releaseManifestSchema, type ReleaseManifest } from "./release-manifest";
+
+/** The repository's config/ folder, whether this file runs from source or from dist/. */
+export const CONFIG_DIR = path.basename(path.dirname(__dirname)) === "dist" ? path.resolve(__dirname, "..", "..", "config") : __dirname;
+
+/** Bad configuration: one message listing every bad field by path, meant for a person, not a stack trace. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file} is invalid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface Environment {
+  readonly config: EnvironmentConfig;
+  readonly release: ReleaseManifest;
+}
+
+function formatPath(segments: readonly PropertyKey[]): string {
+  return segments.reduce<string>((out, s) => (typeof s === "number" ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), "") || "(root)";
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field; check its spelling against the README's config reference`)
+      : [`${formatPath(issue.path)}: ${issue.message}`],
+  );
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new ConfigError(file, ["file not found"]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, [`not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+/** Validates raw config; throws ConfigError naming every bad field. */
+export function parseEnvironmentConfig(raw: unknown, file = "environment config"): EnvironmentConfig {
+  const result = environmentSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  return result.data;
+}
+
+/** Validates a release manifest; throws ConfigError naming every bad field. */
+export function parseReleaseManifest(raw: unknown, file = "release manifest"): ReleaseManifest {
+  const result = releaseManifestSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  return result.data;
+}
+
+export function environmentFile(name: string, dir = CONFIG_DIR): string {
+  return path.join(dir, "environments", `${name}.json`);
+}
+
+export function releaseFile(name: string, dir = CONFIG_DIR): string {
+  return path.join(dir, "releases", `${name}.json`);
+}
+
+export function listEnvironments(dir = CONFIG_DIR): string[] {
+  return fs
+    .readdirSync(path.join(dir, "environments"))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => path.basename(f, ".json"))
+    .sort();
+}
+
+export function loadReleaseManifest(name: string, dir = CONFIG_DIR): ReleaseManifest {
+  const file = releaseFile(name, dir);
+  const release = parseReleaseManifest(readJson(file), file);
+  if (release.environment !== name) throw new ConfigError(file, [`environment: expected "${name}" to match the file name, got "${release.environment}"`]);
+  return release;
+}
+
+/** Loads and validates one environment's config and release manifest. */
+export function loadEnvironment(name: string, dir = CONFIG_DIR): Environment {
+  const file = environmentFile(name, dir);
+  const config = parseEnvironmentConfig(readJson(file), file);
+  if (config.name !== name) throw new ConfigError(file, [`name: expected "${name}" to match the file name, got "${config.name}"`]);
+  return { config, release: loadReleaseManifest(name, dir) };
+}
+
+/** Loads every environment, collecting all errors before failing so one run reports them all. */
+export function loadAllEnvironments(dir = CONFIG_DIR): Environment[] {
+  const errors: ConfigError[] = [];
+  const environments = listEnvironments(dir).flatMap((name) => {
+    try {
+      return [loadEnvironment(name, dir)];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(error);
+      return [];
+    }
+  });
+  if (errors.length > 0) throw new AggregateConfigError(errors);
+  return environments;
+}
+
+export class AggregateConfigError extends Error {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors.map((e) => e.message).join("\n"));
+    this.name = "AggregateConfigError";
+  }
+}
+
+/** Writes a manifest so a reader sees the old file or the new one, never half of one. */
+export function writeReleaseManifest(name: string, manifest: ReleaseManifest, dir = CONFIG_DIR): void {
+  const file = releaseFile(name, dir);
+  const valid = parseReleaseManifest(manifest, file);
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, `${JSON.stringify(valid, null, 2)}\n`);
+  fs.renameSync(temp, file);
+}

@@ -1,0 +1,241 @@
+import { z } from "zod";
+import { contains, overlaps, parseCidr } from "./cidr";
+
+/** Valid Fargate task sizes: cpu units -> allowed memory (MiB). */
+const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+/** CloudWatch Logs accepts only these retention periods. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Names that suggest a secret; those belong in Secrets Manager, never in plain environment variables. */
+export const SECRET_LOOKING_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: 'expected an AWS region such as "eu-west-1"' });
+
+const cidr = z.string().refine((value) => parseCidr(value) !== undefined, {
+  message: 'expected a canonical IPv4 CIDR block such as "10.0.0.0/16" (no host bits set)',
+});
+
+const port = z
+  .number({ message: "expected a port number" })
+  .int({ message: "expected a whole port number" })
+  .min(1, { message: "expected a port between 1 and 65535" })
+  .max(65535, { message: "expected a port between 1 and 65535" });
+
+const logRetentionDays = z
+  .number()
+  .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    message: `expected a CloudWatch Logs retention period: one of ${LOG_RETENTION_DAYS.join(", ")}`,
+  });
+
+const positiveInt = z.number().int({ message: "expected a whole number" }).min(0, { message: "expected 0 or more" });
+
+const networkSchema = z.strictObject({
+  /** IPv4 range of the VPC. */
+  vpcCidr: cidr,
+  /** Availability zones, named explicitly so no data source has to look them up; one public and one private subnet each. */
+  availabilityZones: z.array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, { message: 'expected an availability zone such as "eu-west-1a"' })),
+  /** One public subnet (load balancer, NAT) per availability zone, in the same order. */
+  publicSubnetCidrs: z.array(cidr),
+  /** One private subnet (tasks, Redis, endpoints) per availability zone, in the same order. */
+  privateSubnetCidrs: z.array(cidr),
+  /** "one-per-az" survives an AZ outage; "single" saves cost where that is acceptable. */
+  natGateways: z.enum(["one-per-az", "single"]).default("one-per-az"),
+  /** Interface endpoints for ECR, CloudWatch Logs and Secrets Manager (the S3 gateway endpoint is always on). */
+  interfaceEndpoints: z.boolean().default(true),
+  /** Retention of VPC flow logs. */
+  flowLogRetentionDays: logRetentionDays.default(90),
+});
+
+const healthCheckSchema = z.strictObject({
+  intervalSeconds: z.number().int().min(5).max(300).default(10),
+  timeoutSeconds: z.number().int().min(2).max(120).default(5),
+  healthyThreshold: z.number().int().min(2).max(10).default(2),
+  unhealthyThreshold: z.number().int().min(2).max(10).default(3),
+});
+
+const loadBalancerSchema = z.strictObject({
+  /** ACM certificate for the HTTPS listeners; production requires one, staging without one runs HTTP only. */
+  certificateArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, {
+      message: "expected an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
+    })
+    .optional(),
+  /** Stops an accidental destroy of the load balancer; production requires it. */
+  deletionProtection: z.boolean().default(true),
+  /** Seconds a connection may sit idle; must stay below the server's keep-alive timeout. */
+  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+  /** Port of the test listener that reaches the idle colour. */
+  testListenerPort: port.default(8443),
+  /** Who may reach the test listener (CI runners, the VPN); never the whole internet. */
+  testListenerCidrs: z.array(cidr).min(1, { message: "expected at least one CIDR allowed to reach the test listener" }),
+  /** Seconds a deregistering target keeps serving in-flight requests. */
+  deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
+  healthCheck: healthCheckSchema.prefault({}),
+  /** Days to keep ALB access logs in S3. */
+  accessLogRetentionDays: z.number().int().min(1).default(90),
+});
+
+const serviceSchema = z.strictObject({
+  /** Fargate CPU units per task. */
+  cpu: z.number().int().default(512),
+  /** Fargate memory (MiB) per task; must be valid for the cpu. */
+  memory: z.number().int().default(1024),
+  /** Port the MCP endpoint listens on (PORT). */
+  containerPort: port.default(8080),
+  /** Port of the Prometheus /metrics listener (METRICS_PORT); never routed by the load balancer. */
+  metricsPort: port.default(9464),
+  /** Fewest tasks of a colour that takes traffic. */
+  minTasks: z.number().int().min(1, { message: "expected at least 1 task for a colour that takes traffic" }).default(2),
+  /** Most tasks of a colour. */
+  maxTasks: z.number().int().min(1).default(10),
+  /** Fewest tasks of the idle colour (0% traffic); a release raises it before shifting traffic. */
+  idleMinTasks: positiveInt.default(1),
+  /** Seconds ECS waits after SIGTERM before SIGKILL; Fargate allows at most 120. */
+  stopTimeoutSeconds: z.number().int().min(2).max(120, { message: "expected at most 120 seconds, the Fargate maximum" }).default(120),
+  /** Seconds the server keeps serving after SIGTERM so the load balancer deregisters it first. */
+  drainDelaySeconds: z.number().int().min(0).default(15),
+  /** HTTP keep-alive timeout of the server; must exceed the load balancer's idle timeout. */
+  keepAliveTimeoutSeconds: z.number().int().min(1).default(65),
+  /** Seconds ECS ignores failing load balancer health checks after a task starts. */
+  healthCheckGracePeriodSeconds: z.number().int().min(0).default(60),
+  /** Retention of the service's log group. */
+  logRetentionDays: logRetentionDays.default(30),
+  /** ECS Exec into running tasks; off unless debugging needs it. */
+  enableExecuteCommand: z.boolean().default(false),
+  /** Base URL the cached_fetch tool may reach. */
+  upstreamUrl: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }),
+  /** Seconds a cached upstream response lives in Redis. */
+  cacheTtlSeconds: z.number().int().min(1).default(300),
+  /** Server log level. */
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
+  /** Extra plain environment variables; secret-looking names are refused. */
+  environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected an UPPER_SNAKE_CASE variable name" }), z.string()).default({}),
+});
+
+const redisSchema = z.strictObject({
+  /** Valkey (the open-source fork ElastiCache now leads with) or Redis OSS. */
+  engine: z.enum(["valkey", "redis"]).default("valkey"),
+  /** Engine version; its major picks the parameter group family. */
+  engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'expected a major.minor engine version such as "8.0"' }).default("8.0"),
+  /** Node type of every cache node. */
+  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected an ElastiCache node type such as "cache.t4g.small"' }).default("cache.t4g.small"),
+  /** Read replicas beside the primary; one or more turns on automatic failover and Multi-AZ. */
+  replicas: positiveInt.max(5).default(1),
+  /** Days of daily snapshots to keep. */
+  snapshotRetentionDays: positiveInt.max(35).default(7),
+  /** What Redis evicts when full; a cache wants an LRU policy. */
+  maxmemoryPolicy: z
+    .enum(["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl", "noeviction"])
+    .default("allkeys-lru"),
+});
+
+export const environmentSchema = z
+  .strictObject({
+    /** Environment name; must match the config file's name. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,20}$/, { message: "expected lower-case letters, digits and dashes (2-21 characters)" }),
+    /** "production" turns on the strict rules: HTTPS, deletion protection, Redis failover. */
+    tier: z.enum(["production", "non-production"]),
+    aws: z.strictObject({
+      /** The only account this stack may be applied to. */
+      accountId: z.string().regex(/^\d{12}$/, { message: "expected a 12-digit AWS account id" }),
+      region,
+    }),
+    /** GitHub repository (owner/name) that owns this deployment; tags every resource. */
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),
+    /** Where Terraform keeps state: an S3 bucket (made by the bootstrap stack). */
+    stateBackend: z.strictObject({
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "expected an S3 bucket name (3-63 lower-case letters, digits, dots, dashes)" }),
+      region,
+    }),
+    network: networkSchema,
+    loadBalancer: loadBalancerSchema,
+    service: serviceSchema,
+    redis: redisSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    checkNetwork(config.network, config.aws.region, issue);
+    checkService(config, issue);
+    checkProductionRules(config, issue);
+  });
+
+type Issue = (path: (string | number)[], message: string) => void;
+type Config = z.output<typeof environmentSchema>;
+
+function checkNetwork(network: Config["network"], awsRegion: string, issue: Issue): void {
+  const azs = network.availabilityZones;
+  if (azs.length < 2) issue(["network", "availabilityZones"], "expected two or more availability zones: the load balancer and Redis failover need them");
+  azs.forEach((az, i) => {
+    if (!az.startsWith(awsRegion)) issue(["network", "availabilityZones", i], `expected a zone of region ${awsRegion}, got "${az}"`);
+    if (azs.indexOf(az) !== i) issue(["network", "availabilityZones", i], `"${az}" is listed twice`);
+  });
+  for (const key of ["publicSubnetCidrs", "privateSubnetCidrs"] as const) {
+    if (network[key].length !== azs.length) {
+      issue(["network", key], `expected one subnet per availability zone (${azs.length}), got ${network[key].length}`);
+    }
+  }
+  const vpc = parseCidr(network.vpcCidr);
+  const subnets = [
+    ...network.publicSubnetCidrs.map((c, i) => ({ path: ["network", "publicSubnetCidrs", i], text: c, block: parseCidr(c) })),
+    ...network.privateSubnetCidrs.map((c, i) => ({ path: ["network", "privateSubnetCidrs", i], text: c, block: parseCidr(c) })),
+  ];
+  subnets.forEach((subnet, i) => {
+    if (!vpc || !subnet.block) return;
+    if (!contains(vpc, subnet.block)) issue(subnet.path, `expected a subnet inside the VPC ${network.vpcCidr}, got ${subnet.text}`);
+    if (subnet.block.prefix > 28) issue(subnet.path, `expected a /28 or larger subnet, got ${subnet.text}`);
+    const clash = subnets.slice(0, i).find((other) => other.block && overlaps(other.block, subnet.block!));
+    if (clash) issue(subnet.path, `${subnet.text} overlaps ${clash.text} (${clash.path.join(".")}); give each subnet its own range`);
+  });
+}
+
+function checkService(config: Config, issue: Issue): void {
+  const { service, loadBalancer } = config;
+  if (!FARGATE_MEMORY[service.cpu]) {
+    issue(["service", "cpu"], `expected a Fargate cpu value (${Object.keys(FARGATE_MEMORY).join(", ")}), got ${service.cpu}`);
+  } else if (!FARGATE_MEMORY[service.cpu](service.memory)) {
+    issue(["service", "memory"], `${service.memory} MiB is not a valid Fargate memory size for ${service.cpu} cpu units; see the Fargate task size table`);
+  }
+  if (service.minTasks > service.maxTasks) issue(["service", "minTasks"], `expected minTasks (${service.minTasks}) <= maxTasks (${service.maxTasks})`);
+  if (service.idleMinTasks > service.minTasks) issue(["service", "idleMinTasks"], `expected idleMinTasks (${service.idleMinTasks}) <= minTasks (${service.minTasks})`);
+  if (service.metricsPort === service.containerPort) issue(["service", "metricsPort"], "expected a port other than containerPort: metrics must not be reachable through the load balancer");
+  if ([80, 443].includes(loadBalancer.testListenerPort)) issue(["loadBalancer", "testListenerPort"], "expected a port other than 80 and 443, which the production listeners use");
+  if (loadBalancer.deregistrationDelaySeconds >= service.stopTimeoutSeconds) {
+    issue(["loadBalancer", "deregistrationDelaySeconds"], `expected less than service.stopTimeoutSeconds (${service.stopTimeoutSeconds}) so a task is deregistered before it is killed`);
+  }
+  if (service.drainDelaySeconds >= service.stopTimeoutSeconds) {
+    issue(["service", "drainDelaySeconds"], `expected less than service.stopTimeoutSeconds (${service.stopTimeoutSeconds}) so in-flight requests can finish`);
+  }
+  if (service.keepAliveTimeoutSeconds <= loadBalancer.idleTimeoutSeconds) {
+    issue(["service", "keepAliveTimeoutSeconds"], `expected more than loadBalancer.idleTimeoutSeconds (${loadBalancer.idleTimeoutSeconds}); otherwise the server closes connections the load balancer still uses (502s)`);
+  }
+  loadBalancer.testListenerCidrs.forEach((text, i) => {
+    if (parseCidr(text)?.prefix === 0) issue(["loadBalancer", "testListenerCidrs", i], "the test listener must not be open to the whole internet; list the CI or VPN ranges");
+  });
+  for (const name of Object.keys(service.environment)) {
+    if (SECRET_LOOKING_NAME.test(name)) issue(["service", "environment", name], "looks like a secret: keep secrets in Secrets Manager and inject them as ECS secrets");
+  }
+}
+
+function checkProductionRules(config: Config, issue: Issue): void {
+  if (config.tier !== "production") return;
+  if (!config.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "production requires an ACM certificate: set loadBalancer.certificateArn");
+  if (!config.loadBalancer.deletionProtection) issue(["loadBalancer", "deletionProtection"], "production requires deletionProtection: true");
+  if (config.redis.replicas < 1) issue(["redis", "replicas"], "production requires at least 1 replica so Redis fails over automatically");
+}
+
+/** A validated environment, with every default filled in. */
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+/** An environment as written in config/environments/<name>.json. */
+export type EnvironmentConfigInput = z.input<typeof environmentSchema>;

@@ -1,0 +1,42 @@
+import { Construct } from "constructs";
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+
+export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
+
+/** An IAM policy document computed locally by Terraform (no AWS call), so offline plans work. */
+export function policyDocument(scope: Construct, id: string, statements: PolicyStatement[]): DataAwsIamPolicyDocument {
+  return new DataAwsIamPolicyDocument(scope, id, { statement: statements });
+}
+
+export interface ServiceRoleOptions {
+  /** Role name. */
+  readonly name: string;
+  /** Service principal allowed to assume the role, e.g. "ecs-tasks.amazonaws.com". */
+  readonly service: string;
+  /** Conditions on the trust policy (confused-deputy protection). */
+  readonly trustConditions?: PolicyStatement["condition"];
+  /** Inline permissions; none when empty. */
+  readonly statements: PolicyStatement[];
+}
+
+/** A role one AWS service may assume, with an inline least-privilege policy. */
+export function serviceRole(scope: Construct, id: string, options: ServiceRoleOptions): IamRole {
+  const trust = policyDocument(scope, `${id}-trust`, [
+    {
+      actions: ["sts:AssumeRole"],
+      principals: [{ type: "Service", identifiers: [options.service] }],
+      condition: options.trustConditions,
+    },
+  ]);
+  const role = new IamRole(scope, id, { name: options.name, assumeRolePolicy: trust.json });
+  if (options.statements.length > 0) {
+    new IamRolePolicy(scope, `${id}-policy`, {
+      name: `${options.name}-policy`,
+      role: role.id,
+      policy: policyDocument(scope, `${id}-permissions`, options.statements).json,
+    });
+  }
+  return role;
+}

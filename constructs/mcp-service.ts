@@ -1,0 +1,245 @@
+import { Construct } from "constructs";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
+import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { Color } from "../config/release-manifest";
+import { SECRET_LOOKING_NAME } from "../config/schema";
+import { serviceRole, type PolicyStatement } from "./iam";
+
+/** An ECS container definition, as the task definition's JSON expects it. */
+export type ContainerDefinition = Record<string, unknown> & { name: string; image: string };
+
+export interface McpServiceProps {
+  /** Prefix of every resource name. Required. */
+  readonly name: string;
+  /** Which colour this service is. Required. */
+  readonly color: Color;
+  /** Region, for the log driver. Required. */
+  readonly region: string;
+  /** ARN of the shared cluster. Required. */
+  readonly clusterArn: string;
+  /** VPC of the tasks. Required. */
+  readonly vpcId: string;
+  /** Private subnets the tasks run in. Required. */
+  readonly subnetIds: string[];
+  /** Target group of this colour. Required. */
+  readonly targetGroupArn: string;
+  /** Security group of the load balancer, the only source admitted to the container port. Required. */
+  readonly loadBalancerSecurityGroupId: string;
+  /** Image, pinned by digest or immutable tag. Required. */
+  readonly image: string;
+  /** Version the image reports (APP_VERSION). Required. */
+  readonly version: string;
+  /** Fargate CPU units. @default 512 */
+  readonly cpu?: number;
+  /** Fargate memory (MiB). @default 1024 */
+  readonly memory?: number;
+  /** Port of the MCP endpoint (PORT). @default 8080 */
+  readonly containerPort?: number;
+  /** Port of the Prometheus endpoint (METRICS_PORT), reachable only inside the task. @default 9464 */
+  readonly metricsPort?: number;
+  /** Tasks to start with; autoscaling owns the count afterwards. @default 1 */
+  readonly desiredCount?: number;
+  /** Plain environment variables; secret-looking names are refused. @default none */
+  readonly environment?: Record<string, string>;
+  /** Secrets Manager ARNs injected as environment variables by ECS. @default none */
+  readonly secrets?: Record<string, string>;
+  /** Seconds between SIGTERM and SIGKILL (Fargate allows 120 at most). @default 120 */
+  readonly stopTimeoutSeconds?: number;
+  /** Seconds load balancer health checks are ignored after a task starts. @default 60 */
+  readonly healthCheckGracePeriodSeconds?: number;
+  /** Container health check command, per the image contract. @default ["CMD", "node", "dist/healthcheck.js"] */
+  readonly healthCheckCommand?: string[];
+  /** Days to keep the service's logs. @default 30 */
+  readonly logRetentionDays?: number;
+  /** Allow ECS Exec into tasks. @default false */
+  readonly enableExecuteCommand?: boolean;
+  /** TCP ports the tasks may reach inside the VPC (Redis). HTTPS (443) is always allowed out. @default none */
+  readonly vpcEgressPorts?: number[];
+  /** IPv4 range of the VPC, the destination of vpcEgressPorts. Required when vpcEgressPorts is set. */
+  readonly vpcCidr?: string;
+  /** Extra containers of the task, such as a telemetry collector. @default none */
+  readonly sidecars?: ContainerDefinition[];
+  /** Extra permissions of the task role, for those sidecars. @default none */
+  readonly taskRoleStatements?: PolicyStatement[];
+  /** CPU architecture of the image. @default "X86_64" */
+  readonly cpuArchitecture?: "X86_64" | "ARM64";
+}
+
+export const SERVER_CONTAINER = "mcp-server";
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>` -> the repository ARN, for a pull policy scoped to it. */
+export function ecrRepositoryArn(image: string): string | undefined {
+  const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(image);
+  return match ? `arn:aws:ecr:${match[2]}:${match[1]}:repository/${match[3]}` : undefined;
+}
+
+/**
+ * One colour's ECS Fargate service: a task definition that keeps the image contract (ports,
+ * health check, stop timeout, read-only root filesystem, secrets from Secrets Manager), least-
+ * privilege task and execution roles, a log group, and a deployment circuit breaker with rollback.
+ */
+export class McpService extends Construct {
+  public readonly service: EcsService;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly securityGroup: SecurityGroup;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: McpServiceProps) {
+    super(scope, id);
+    const { name, color } = props;
+    const containerPort = props.containerPort ?? 8080;
+    const metricsPort = props.metricsPort ?? 9464;
+    const secrets = props.secrets ?? {};
+    const environment = props.environment ?? {};
+    const leaked = Object.keys(environment).filter((key) => SECRET_LOOKING_NAME.test(key));
+    if (leaked.length > 0) throw new Error(`McpService ${id}: ${leaked.join(", ")} look like secrets; pass them in secrets (Secrets Manager ARNs), not environment`);
+    if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
+    this.serviceName = `${name}-${color}`;
+
+    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: `/ecs/${name}/${color}`, retentionInDays: props.logRetentionDays ?? 30 });
+    this.securityGroup = this.makeSecurityGroup(props, containerPort);
+
+    const repository = ecrRepositoryArn(props.image);
+    const executionRole = serviceRole(this, "execution-role", {
+      name: `${this.serviceName}-execution`,
+      service: "ecs-tasks.amazonaws.com",
+      statements: [
+        ...(repository
+          ? [
+              // GetAuthorizationToken has no resource-level permissions; the pull itself is scoped to the repository.
+              { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+              { actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [repository] },
+            ]
+          : []),
+        { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:*`] },
+        ...(Object.keys(secrets).length > 0 ? [{ actions: ["secretsmanager:GetSecretValue"], resources: Object.values(secrets) }] : []),
+      ],
+    });
+    const taskRole = serviceRole(this, "task-role", {
+      name: `${this.serviceName}-task`,
+      service: "ecs-tasks.amazonaws.com",
+      statements: [
+        ...(props.taskRoleStatements ?? []),
+        ...(props.enableExecuteCommand
+          ? [{ actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], resources: ["*"] }]
+          : []),
+      ],
+    });
+
+    const server: ContainerDefinition = {
+      name: SERVER_CONTAINER,
+      image: props.image,
+      essential: true,
+      portMappings: [
+        { name: "http", containerPort, protocol: "tcp" },
+        { name: "metrics", containerPort: metricsPort, protocol: "tcp" },
+      ],
+      environment: Object.entries({
+        ...environment,
+        PORT: String(containerPort),
+        METRICS_PORT: String(metricsPort),
+        DEPLOYMENT_COLOR: color,
+        APP_VERSION: props.version,
+      })
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, value]) => ({ name: key, value })),
+      secrets: Object.entries(secrets).map(([key, arn]) => ({ name: key, valueFrom: arn })),
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      stopTimeout: props.stopTimeoutSeconds ?? 120,
+      healthCheck: {
+        command: props.healthCheckCommand ?? ["CMD", "node", "dist/healthcheck.js"],
+        interval: 15,
+        timeout: 5,
+        retries: 3,
+        startPeriod: 20,
+      },
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": props.region,
+          "awslogs-stream-prefix": color,
+          // A full log buffer must never block the server; it drops lines instead.
+          mode: "non-blocking",
+          "max-buffer-size": "25m",
+        },
+      },
+    };
+
+    this.taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: this.serviceName,
+      requiresCompatibilities: ["FARGATE"],
+      networkMode: "awsvpc",
+      cpu: String(props.cpu ?? 512),
+      memory: String(props.memory ?? 1024),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? "X86_64" },
+      executionRoleArn: executionRole.arn,
+      taskRoleArn: taskRole.arn,
+      volume: [{ name: "tmp" }],
+      containerDefinitions: JSON.stringify([server, ...(props.sidecars ?? [])]),
+    });
+
+    this.service = new EcsService(this, "service", {
+      name: this.serviceName,
+      cluster: props.clusterArn,
+      taskDefinition: this.taskDefinition.arn,
+      desiredCount: props.desiredCount ?? 1,
+      launchType: "FARGATE",
+      platformVersion: "1.4.0",
+      networkConfiguration: { subnets: props.subnetIds, securityGroups: [this.securityGroup.id], assignPublicIp: false },
+      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: SERVER_CONTAINER, containerPort }],
+      healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds ?? 60,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      enableEcsManagedTags: true,
+      propagateTags: "SERVICE",
+      tags: { Color: color },
+      // Autoscaling owns the task count once the service exists.
+      lifecycle: { ignoreChanges: ["desired_count"] },
+    });
+  }
+
+  private makeSecurityGroup(props: McpServiceProps, containerPort: number): SecurityGroup {
+    const sg = new SecurityGroup(this, "sg", {
+      name: `${this.serviceName}-tasks`,
+      description: `MCP server tasks (${props.color}): the load balancer in, HTTPS and VPC services out`,
+      vpcId: props.vpcId,
+      tags: { Name: `${this.serviceName}-tasks` },
+    });
+    new VpcSecurityGroupIngressRule(this, "from-load-balancer", {
+      securityGroupId: sg.id,
+      description: "MCP traffic from the load balancer",
+      ipProtocol: "tcp",
+      fromPort: containerPort,
+      toPort: containerPort,
+      referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
+    });
+    new VpcSecurityGroupEgressRule(this, "https-out", {
+      securityGroupId: sg.id,
+      description: "HTTPS to AWS APIs, ECR and the upstream",
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: "0.0.0.0/0",
+    });
+    for (const port of props.vpcEgressPorts ?? []) {
+      new VpcSecurityGroupEgressRule(this, `vpc-${port}-out`, {
+        securityGroupId: sg.id,
+        description: `TCP ${port} inside the VPC`,
+        ipProtocol: "tcp",
+        fromPort: port,
+        toPort: port,
+        cidrIpv4: props.vpcCidr!,
+      });
+    }
+    return sg;
+  }
+}
