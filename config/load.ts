@@ -4,8 +4,15 @@ import type { z } from "zod";
 import { environmentSchema, type EnvironmentConfig } from "./schema";
 import { releaseManifestSchema, type ReleaseManifest } from "./release-manifest";
 
-/** The repository's config/ folder, whether this file runs from source or from dist/. */
-export const CONFIG_DIR = path.basename(path.dirname(__dirname)) === "dist" ? path.resolve(__dirname, "..", "..", "config") : __dirname;
+/** The project's config/ folder: MCP_DEPLOY_CONFIG_DIR, or found above this file whether it runs from source or a bundle. */
+export const CONFIG_DIR = process.env.MCP_DEPLOY_CONFIG_DIR ?? path.join(projectRoot(__dirname), "config");
+
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json")) && fs.existsSync(path.join(dir, "config", "environments"))) return dir;
+    if (dir === path.dirname(dir)) throw new Error(`no config/environments folder above ${from}; set MCP_DEPLOY_CONFIG_DIR`);
+  }
+}
 
 /** Bad configuration: one message listing every bad field by path, meant for a person, not a stack trace. */
 export class ConfigError extends Error {

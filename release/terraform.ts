@@ -1,0 +1,53 @@
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { buildApp } from "../stacks/app";
+
+/** Applies one environment's stack. The release CLI talks to infrastructure only through this, so tests can replace it. */
+export interface StackApplier {
+  /** Synthesizes and plans; resolves to true when the plan has changes. */
+  plan(environment: string): Promise<boolean>;
+  /** Synthesizes, plans and applies that plan. */
+  apply(environment: string): Promise<void>;
+}
+
+export class TerraformError extends Error {}
+
+/**
+ * What `cdktf diff|deploy <stack>` does, without the cdktf CLI (whose native pty module does not
+ * load on Node 24): synthesize in-process, then run Terraform in the stack's output folder.
+ */
+export class TerraformStackApplier implements StackApplier {
+  constructor(
+    private readonly outdir = path.resolve("cdktf.out"),
+    private readonly log: (line: string) => void = (line) => console.error(line),
+  ) {}
+
+  async plan(environment: string): Promise<boolean> {
+    this.prepare(environment);
+    const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", "-out=plan.tfplan"], [0, 2]);
+    return code === 2;
+  }
+
+  async apply(environment: string): Promise<void> {
+    await this.plan(environment);
+    // Apply exactly the plan just shown, never a fresh one computed after it.
+    this.terraform(environment, ["apply", "-input=false", "plan.tfplan"], [0]);
+  }
+
+  private prepare(environment: string): void {
+    const app = buildApp(this.outdir);
+    if (!app.node.tryFindChild(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${app.node.children.map((c) => c.node.id).join(", ")}`);
+    app.synth();
+    this.terraform(environment, ["init", "-input=false"], [0]);
+  }
+
+  private terraform(environment: string, args: string[], okCodes: number[]): number {
+    const cwd = path.join(this.outdir, "stacks", environment);
+    this.log(`$ terraform ${args.join(" ")}   (in ${path.relative(process.cwd(), cwd)})`);
+    const result = spawnSync("terraform", args, { cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, TF_IN_AUTOMATION: "1" } });
+    if (result.error) throw new TerraformError(`could not run terraform: ${result.error.message}`);
+    const code = result.status ?? 1;
+    if (!okCodes.includes(code)) throw new TerraformError(`terraform ${args[0]} failed for ${environment} (exit ${code})`);
+    return code;
+  }
+}

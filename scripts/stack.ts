@@ -1,0 +1,28 @@
+import { Command } from "commander";
+import { AggregateConfigError } from "../config/load";
+import { TerraformError, TerraformStackApplier } from "../release/terraform";
+
+// `npm run diff -- <env>` and `npm run deploy -- <env>`: cdktf diff/deploy for one environment.
+const program = new Command("stack").description("Plan or apply one environment's stack").showHelpAfterError();
+const applier = new TerraformStackApplier();
+
+program
+  .command("diff")
+  .argument("<environment>", "environment name (a file in config/environments)")
+  .description("synthesize and show the Terraform plan")
+  .action(async (environment: string) => {
+    const changes = await applier.plan(environment);
+    console.error(changes ? `${environment}: the plan has changes` : `${environment}: no changes`);
+  });
+
+program
+  .command("deploy")
+  .argument("<environment>", "environment name (a file in config/environments)")
+  .description("synthesize, plan and apply that plan")
+  .action(async (environment: string) => applier.apply(environment));
+
+program.parseAsync().catch((error: unknown) => {
+  if (!(error instanceof TerraformError || error instanceof AggregateConfigError)) throw error;
+  console.error(`error: ${error.message}`);
+  process.exitCode = 1;
+});

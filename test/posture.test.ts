@@ -1,0 +1,92 @@
+import { SECRET_LOOKING_NAME } from "../config/schema";
+import { resourcesOf, synthStack, type TerraformJson } from "./support/fixtures";
+
+// Security posture of what each environment synthesizes, checked on the Terraform JSON itself.
+describe.each(["staging", "production"] as const)("security posture of %s", (name) => {
+  const json: TerraformJson = synthStack(name);
+  const all = (type: string) => Object.entries(resourcesOf(json, type));
+
+  it("encrypts Redis at rest and in transit, with an AUTH token", () => {
+    for (const [, group] of all("aws_elasticache_replication_group")) {
+      expect(group).toMatchObject({ at_rest_encryption_enabled: "true", transit_encryption_enabled: true, transit_encryption_mode: "required" });
+      expect(group.auth_token).toEqual(expect.stringContaining("aws_secretsmanager_secret_version"));
+    }
+  });
+
+  it("encrypts every S3 bucket", () => {
+    const buckets = all("aws_s3_bucket").map(([id]) => id);
+    const encrypted = all("aws_s3_bucket_server_side_encryption_configuration").map(([, c]) => String(c.bucket));
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const id of buckets) expect(encrypted).toContain(`\${aws_s3_bucket.${id}.id}`);
+  });
+
+  it("blocks public access to every S3 bucket", () => {
+    const blocked = all("aws_s3_bucket_public_access_block").map(([, c]) => String(c.bucket));
+    for (const [id] of all("aws_s3_bucket")) expect(blocked).toContain(`\${aws_s3_bucket.${id}.id}`);
+  });
+
+  it("admits the internet only to the load balancer's 80 and 443", () => {
+    const albGroups = all("aws_security_group")
+      .filter(([, sg]) => String(sg.name).endsWith("-alb"))
+      .map(([id]) => `\${aws_security_group.${id}.id}`);
+    const open = all("aws_vpc_security_group_ingress_rule").filter(([, rule]) => rule.cidr_ipv4 === "0.0.0.0/0" || rule.cidr_ipv6 === "::/0");
+    expect(open.length).toBeGreaterThan(0);
+    for (const [, rule] of open) {
+      expect(albGroups).toContain(rule.security_group_id);
+      expect([80, 443]).toContain(rule.from_port);
+      expect(rule.to_port).toBe(rule.from_port);
+    }
+    for (const [, sg] of all("aws_security_group")) expect(sg.ingress).toBeUndefined();
+  });
+
+  it("grants no wildcard IAM actions", () => {
+    const statements = Object.values(json.data?.aws_iam_policy_document ?? {}).flatMap((doc) => doc.statement as Record<string, unknown>[]);
+    const allows = statements.filter((s) => (s.effect ?? "Allow") === "Allow");
+    expect(allows.length).toBeGreaterThan(0);
+    for (const statement of allows) {
+      for (const action of (statement.actions as string[] | undefined) ?? []) expect(action).not.toMatch(/\*/);
+    }
+  });
+
+  it("sets a retention period on every log group", () => {
+    for (const [, group] of all("aws_cloudwatch_log_group")) expect(group.retention_in_days).toBeGreaterThan(0);
+  });
+
+  it("keeps secrets out of container environment variables", () => {
+    for (const [, task] of all("aws_ecs_task_definition")) {
+      for (const container of JSON.parse(String(task.container_definitions)) as { environment?: { name: string; value: string }[]; secrets?: { name: string }[] }[]) {
+        for (const variable of container.environment ?? []) expect(variable.name).not.toMatch(SECRET_LOOKING_NAME);
+        for (const secret of container.secrets ?? []) expect(secret.name).toMatch(SECRET_LOOKING_NAME);
+      }
+    }
+  });
+
+  it("outputs nothing secret", () => {
+    for (const [outputName, output] of Object.entries(json.output ?? {})) {
+      expect(outputName).not.toMatch(SECRET_LOOKING_NAME);
+      expect(JSON.stringify(output.value)).not.toMatch(/secret|auth_token/);
+    }
+  });
+
+  it("keeps state in S3, encrypted, with S3-native locking", () => {
+    expect(json.terraform.backend.s3).toMatchObject({ encrypt: true, use_lockfile: true, key: `mcp-deploy/${name}.tfstate` });
+  });
+
+  it("tags every resource through the provider's default tags and pins the account", () => {
+    const [provider] = json.provider.aws;
+    expect((provider.default_tags as { tags: Record<string, string> }[])[0].tags).toEqual({
+      project: "mcp-deploy",
+      environment: name,
+      "managed-by": "cdktf",
+      repository: "example-org/mcp-deploy",
+    });
+    expect(provider.allowed_account_ids).toHaveLength(1);
+  });
+
+  it("runs no task with a public IP and gives every service a circuit breaker with rollback", () => {
+    for (const [, service] of all("aws_ecs_service")) {
+      expect(service.network_configuration).toMatchObject({ assign_public_ip: false });
+      expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
+    }
+  });
+});

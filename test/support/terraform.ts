@@ -1,0 +1,70 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { TerraformJson } from "./fixtures";
+
+/**
+ * The local provider mirror: TF_PROVIDER_MIRROR, or the folder holding registry.terraform.io
+ * within three levels of the root. Undefined when there is none (Terraform then uses the registry).
+ */
+export function providerMirror(): string | undefined {
+  if (process.env.TF_PROVIDER_MIRROR) return process.env.TF_PROVIDER_MIRROR;
+  const found = spawnSync("find", ["/", "-xdev", "-maxdepth", "3", "-type", "d", "-name", "registry.terraform.io"], { encoding: "utf8" });
+  const first = found.stdout.split("\n").find(Boolean);
+  return first ? path.dirname(first) : undefined;
+}
+
+/**
+ * The stack as Terraform can plan it with no AWS account: a local backend, fake credentials and
+ * every provider call that needs an account skipped. The stack itself keeps its S3 backend.
+ */
+export function offlineConfiguration(stack: TerraformJson): TerraformJson {
+  const copy = structuredClone(stack);
+  copy.terraform.backend = { local: { path: "terraform.tfstate" } };
+  copy.provider.aws = copy.provider.aws.map((provider) => {
+    const { allowed_account_ids: _checkedOnlyWithARealAccount, ...rest } = provider;
+    return {
+      ...rest,
+      access_key: "AKIAIOSFODNN7EXAMPLE",
+      secret_key: "offline-plan-fake-secret",
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    };
+  });
+  return copy;
+}
+
+export interface TerraformRun {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** A scratch working directory holding the offline configuration and a CLI config for the mirror. */
+export class OfflineWorkdir {
+  readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "mcp-deploy-tf-"));
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(stack: TerraformJson, mirror = providerMirror()) {
+    fs.writeFileSync(path.join(this.dir, "main.tf.json"), JSON.stringify(offlineConfiguration(stack), null, 2));
+    const cliConfig = path.join(this.dir, "cli.tfrc");
+    fs.writeFileSync(cliConfig, mirror ? `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n` : "");
+    this.env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+  }
+
+  run(...args: string[]): TerraformRun {
+    const result = spawnSync("terraform", [...args, "-no-color"], { cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (result.error) throw result.error;
+    return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
+  }
+
+  remove(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function terraformVersion(): string {
+  return execFileSync("terraform", ["version", "-json"], { encoding: "utf8" });
+}
