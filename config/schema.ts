@@ -141,6 +141,86 @@ const redisSchema = z.strictObject({
     .default("allkeys-lru"),
 });
 
+const autoscalingSchema = z.strictObject({
+  /** Requests per minute per task that target tracking holds (ALBRequestCountPerTarget). */
+  requestsPerTargetPerMinute: z.number().int().min(1).default(1000),
+  /** Percentile of TargetResponseTime that triggers a scale-out. */
+  responseTimeStatistic: z.enum(["p90", "p95", "p99"]).default("p95"),
+  /** Response time (seconds) above which the colour scales out whatever its request rate. */
+  responseTimeThresholdSeconds: z.number().positive().default(1),
+  /** Tasks added each time the response time is too high. */
+  responseTimeScaleOutTasks: z.number().int().min(1).default(2),
+  /** Seconds after a scale-out before another. */
+  scaleOutCooldownSeconds: z.number().int().min(0).default(60),
+  /** Seconds after any scaling before a scale-in. */
+  scaleInCooldownSeconds: z.number().int().min(0).default(300),
+});
+
+const alarmsSchema = z.strictObject({
+  /** Seconds per datapoint. */
+  periodSeconds: z.union([z.literal(10), z.literal(30), z.literal(60), z.literal(300)], { message: "expected 10, 30, 60 or 300" }).default(60),
+  /** Datapoints an alarm looks at. */
+  evaluationPeriods: z.number().int().min(1).default(5),
+  /** Of those, how many must breach (M of N), so one bad minute does not page anyone. */
+  datapointsToAlarm: z.number().int().min(1).default(3),
+  /** Target 5xx responses as a percentage of requests, per colour. */
+  target5xxRatePercent: z.number().positive().max(100).default(5),
+  /** Requests per period below which the 5xx rate is not judged (low traffic would flap). */
+  minRequestsForErrorRate: z.number().int().min(1).default(50),
+  /** p99 TargetResponseTime (seconds) per colour. */
+  p99ResponseTimeSeconds: z.number().positive().default(2),
+  /** ECS CPU utilisation (%) per colour. */
+  cpuPercent: z.number().positive().max(100).default(80),
+  /** ECS memory utilisation (%) per colour. */
+  memoryPercent: z.number().positive().max(100).default(85),
+  /** 5xx responses the load balancer itself generates per period. */
+  elb5xxCount: z.number().int().min(0).default(10),
+  /** Connections the load balancer rejects per period (any is a capacity problem). */
+  rejectedConnections: z.number().int().min(0).default(0),
+  /** Redis engine thread CPU (%). */
+  redisEngineCpuPercent: z.number().positive().max(100).default(80),
+  /** Redis host CPU (%). */
+  redisCpuPercent: z.number().positive().max(100).default(90),
+  /** Redis memory used of maxmemory (%). */
+  redisMemoryPercent: z.number().positive().max(100).default(80),
+  /** Keys Redis evicts per period. */
+  redisEvictions: z.number().int().min(0).default(1000),
+  /** Seconds a replica lags the primary. */
+  redisReplicationLagSeconds: z.number().positive().default(10),
+  /** Client connections per Redis node. */
+  redisConnections: z.number().int().min(1).default(5000),
+  /** Cache operations failing (%), from the server's own metrics. */
+  cacheErrorRatePercent: z.number().positive().max(100).default(5),
+  /** Email addresses subscribed to the alarm topic (each must confirm). */
+  emails: z.array(z.email({ message: "expected an email address" })).default([]),
+  /** HTTPS endpoints (chat-ops webhooks, paging services) subscribed to the alarm topic. */
+  httpsEndpoints: z.array(z.url({ protocol: /^https$/, message: "expected an https:// URL" })).default([]),
+});
+
+const observabilitySchema = z.strictObject({
+  /** AWS Distro for OpenTelemetry collector image, pinned. */
+  collectorImage: z.string().regex(/^[\w./-]+:v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/, { message: "expected a collector image pinned to a version, such as public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3" }).default("public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"),
+  /** CloudWatch namespace of the server's own metrics. */
+  metricsNamespace: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/).default("MCPServer"),
+  /** Seconds between scrapes of the server's /metrics. */
+  scrapeIntervalSeconds: z.number().int().min(5).max(300).default(30),
+});
+
+const releaseSchema = z.strictObject({
+  /** Production traffic (%) on the new colour after each promotion step; rising, ending at 100. */
+  steps: z
+    .array(z.number().int().min(1).max(100))
+    .min(1)
+    .refine((steps) => steps.every((s, i) => i === 0 || s > steps[i - 1]) && steps[steps.length - 1] === 100, {
+      message: "expected rising percentages ending at 100, such as [10, 50, 100]",
+    })
+    .default([10, 50, 100]),
+  /** Seconds each step bakes while the new colour's alarm and target health are watched. */
+  bakeSeconds: z.number().int().min(0).default(300),
+  /** Seconds a deploy waits for every target of the new colour to turn healthy. */
+  healthyTimeoutSeconds: z.number().int().min(30).default(600),
+});
+
 export const environmentSchema = z
   .strictObject({
     /** Environment name; must match the config file's name. */
@@ -163,11 +243,17 @@ export const environmentSchema = z
     loadBalancer: loadBalancerSchema,
     service: serviceSchema,
     redis: redisSchema.prefault({}),
+    autoscaling: autoscalingSchema.prefault({}),
+    alarms: alarmsSchema.prefault({}),
+    observability: observabilitySchema.prefault({}),
+    /** How the release CLI promotes a new version. */
+    release: releaseSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
     checkNetwork(config.network, config.aws.region, issue);
     checkService(config, issue);
+    checkObservability(config, issue);
     checkProductionRules(config, issue);
   });
 
@@ -225,6 +311,12 @@ function checkService(config: Config, issue: Issue): void {
   });
   for (const name of Object.keys(service.environment)) {
     if (SECRET_LOOKING_NAME.test(name)) issue(["service", "environment", name], "looks like a secret: keep secrets in Secrets Manager and inject them as ECS secrets");
+  }
+}
+
+function checkObservability(config: Config, issue: Issue): void {
+  if (config.alarms.datapointsToAlarm > config.alarms.evaluationPeriods) {
+    issue(["alarms", "datapointsToAlarm"], `expected at most alarms.evaluationPeriods (${config.alarms.evaluationPeriods})`);
   }
 }
 

@@ -3,11 +3,19 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Environment } from "../config/load";
 import { COLORS, candidateColor, type Color } from "../config/release-manifest";
+import { AlarmTopic } from "../constructs/alarm-topic";
 import { BlueGreenLoadBalancer } from "../constructs/blue-green-load-balancer";
+import { ColorAlarms } from "../constructs/color-alarms";
+import { LoadBalancerAlarms } from "../constructs/load-balancer-alarms";
+import { McpDashboard } from "../constructs/mcp-dashboard";
 import { McpService } from "../constructs/mcp-service";
 import { Network } from "../constructs/network";
+import { RedisAlarms } from "../constructs/redis-alarms";
 import { RedisCache } from "../constructs/redis-cache";
+import { ServiceAutoscaling } from "../constructs/service-autoscaling";
 import { ServiceCluster } from "../constructs/service-cluster";
+import { OTLP_ENDPOINT, TelemetrySidecar } from "../constructs/telemetry-sidecar";
+import { serverEnvironment } from "./server-environment";
 
 export const PROJECT = "mcp-deploy";
 
@@ -19,7 +27,7 @@ export class McpServerStack extends TerraformStack {
   constructor(scope: Construct, id: string, { config, release }: Environment) {
     super(scope, id);
     const name = `mcp-${config.name}`;
-    const { network: net, loadBalancer: lb, service: svc, redis: cache } = config;
+    const { network: net, loadBalancer: lb, service: svc, redis: cache, alarms, observability: obs } = config;
 
     new AwsProvider(this, "aws", {
       region: config.aws.region,
@@ -74,8 +82,25 @@ export class McpServerStack extends TerraformStack {
     });
 
     const cluster = new ServiceCluster(this, "cluster", { name });
-    const makeService = (color: Color) => {
+    const topic = new AlarmTopic(this, "alarm-topic", { name: `${name}-alarms`, accountId: config.aws.accountId, emails: alarms.emails, httpsEndpoints: alarms.httpsEndpoints });
+    const alarmDefaults = { topicArn: topic.topic.arn, periodSeconds: alarms.periodSeconds, evaluationPeriods: alarms.evaluationPeriods, datapointsToAlarm: alarms.datapointsToAlarm };
+    const lbArnSuffix = this.loadBalancer.loadBalancer.arnSuffix;
+
+    const makeColor = (color: Color) => {
       const colorRelease = release.colors[color];
+      const minTasks = colorRelease.minTasks ?? (colorRelease.weight > 0 ? svc.minTasks : svc.idleMinTasks);
+      const targetGroup = this.loadBalancer.targetGroups[color];
+      const telemetry = new TelemetrySidecar(this, `telemetry-${color}`, {
+        name,
+        environment: config.name,
+        color,
+        region: config.aws.region,
+        metricsPort: svc.metricsPort,
+        image: obs.collectorImage,
+        namespace: obs.metricsNamespace,
+        scrapeIntervalSeconds: obs.scrapeIntervalSeconds,
+        logRetentionDays: svc.logRetentionDays,
+      });
       const service = new McpService(this, `service-${color}`, {
         name,
         color,
@@ -84,7 +109,7 @@ export class McpServerStack extends TerraformStack {
         vpcId: network.vpc.id,
         vpcCidr: net.vpcCidr,
         subnetIds: network.privateSubnetIds,
-        targetGroupArn: this.loadBalancer.targetGroups[color].arn,
+        targetGroupArn: targetGroup.arn,
         loadBalancerSecurityGroupId: this.loadBalancer.securityGroup.id,
         image: colorRelease.image,
         version: colorRelease.version,
@@ -92,35 +117,86 @@ export class McpServerStack extends TerraformStack {
         memory: svc.memory,
         containerPort: svc.containerPort,
         metricsPort: svc.metricsPort,
-        desiredCount: colorRelease.minTasks ?? (colorRelease.weight > 0 ? svc.minTasks : svc.idleMinTasks),
-        environment: {
-          ...svc.environment,
-          REDIS_URL: redis.url,
-          UPSTREAM_URL: svc.upstreamUrl,
-          CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
-          LOG_LEVEL: svc.logLevel,
-          DRAIN_DELAY_SECONDS: String(svc.drainDelaySeconds),
-          KEEP_ALIVE_TIMEOUT_SECONDS: String(svc.keepAliveTimeoutSeconds),
-          STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds),
-        },
+        desiredCount: minTasks,
+        environment: { ...serverEnvironment(config, redis.url), OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT },
         secrets: { REDIS_AUTH_TOKEN: redis.authTokenSecret.arn },
         stopTimeoutSeconds: svc.stopTimeoutSeconds,
         healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
         logRetentionDays: svc.logRetentionDays,
         enableExecuteCommand: svc.enableExecuteCommand,
         vpcEgressPorts: [redis.port],
+        sidecars: [telemetry.container],
+        taskRoleStatements: telemetry.taskRoleStatements,
       });
       redis.allowFrom(color, service.securityGroup.id);
-      return service;
+      new ServiceAutoscaling(this, `autoscaling-${color}`, {
+        clusterName: cluster.cluster.name,
+        service: service.service,
+        serviceName: service.serviceName,
+        loadBalancerArnSuffix: lbArnSuffix,
+        targetGroupArnSuffix: targetGroup.arnSuffix,
+        minTasks,
+        maxTasks: svc.maxTasks,
+        ...config.autoscaling,
+      });
+      const colorAlarms = new ColorAlarms(this, `alarms-${color}`, {
+        ...alarmDefaults,
+        ...alarms,
+        name: service.serviceName,
+        environment: config.name,
+        color,
+        loadBalancerArnSuffix: lbArnSuffix,
+        targetGroupArnSuffix: targetGroup.arnSuffix,
+        clusterName: cluster.cluster.name,
+        serviceName: service.serviceName,
+        logGroupName: service.logGroup.name,
+        namespace: obs.metricsNamespace,
+      });
+      return { service, alarms: colorAlarms };
     };
-    this.services = { blue: makeService("blue"), green: makeService("green") };
+    const colors = { blue: makeColor("blue"), green: makeColor("green") };
+    this.services = { blue: colors.blue.service, green: colors.green.service };
+
+    const platformAlarms = [
+      ...new LoadBalancerAlarms(this, "alarms-load-balancer", { ...alarmDefaults, name, loadBalancerArnSuffix: lbArnSuffix, elb5xxCount: alarms.elb5xxCount, rejectedConnections: alarms.rejectedConnections }).alarms,
+      ...new RedisAlarms(this, "alarms-redis", {
+        ...alarmDefaults,
+        name,
+        memberClusterIds: redis.memberClusterIds,
+        engineCpuPercent: alarms.redisEngineCpuPercent,
+        cpuPercent: alarms.redisCpuPercent,
+        memoryPercent: alarms.redisMemoryPercent,
+        evictions: alarms.redisEvictions,
+        replicationLagSeconds: alarms.redisReplicationLagSeconds,
+        connections: alarms.redisConnections,
+      }).alarms,
+    ];
+    const dashboard = new McpDashboard(this, "dashboard", {
+      name,
+      region: config.aws.region,
+      environment: config.name,
+      namespace: obs.metricsNamespace,
+      loadBalancerArnSuffix: lbArnSuffix,
+      clusterName: cluster.cluster.name,
+      redisMemberClusterIds: redis.memberClusterIds,
+      colors: COLORS.map((color) => ({
+        color,
+        targetGroupArnSuffix: this.loadBalancer.targetGroups[color].arnSuffix,
+        serviceName: colors[color].service.serviceName,
+        errorLogMetric: colors[color].alarms.errorLogMetric,
+      })),
+      alarmArns: [...COLORS.flatMap((color) => [colors[color].alarms.unhealthy.arn, ...colors[color].alarms.alarms.map((a) => a.arn)]), ...platformAlarms.map((a) => a.arn)],
+    });
 
     new TerraformOutput(this, "alb_dns_name", { value: this.loadBalancer.loadBalancer.dnsName, description: "DNS name of the load balancer" });
     new TerraformOutput(this, "test_listener_url", { value: this.loadBalancer.testUrl, description: `URL of the test listener (reaches ${candidateColor(release)})` });
     new TerraformOutput(this, "cluster_name", { value: cluster.cluster.name });
+    new TerraformOutput(this, "dashboard_url", { value: dashboard.url });
+    new TerraformOutput(this, "alarm_topic_arn", { value: topic.topic.arn });
     for (const color of COLORS) {
       new TerraformOutput(this, `${color}_service_name`, { value: this.services[color].service.name });
       new TerraformOutput(this, `${color}_target_group_arn`, { value: this.loadBalancer.targetGroups[color].arn });
+      new TerraformOutput(this, `${color}_unhealthy_alarm`, { value: colors[color].alarms.unhealthy.alarmName, description: `Composite alarm the release watches while ${color} takes traffic` });
     }
   }
 }

@@ -1,0 +1,79 @@
+import { Construct } from "constructs";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
+import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
+import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
+import { policyDocument } from "./iam";
+
+export interface AlarmTopicProps {
+  /** Topic name. Required. */
+  readonly name: string;
+  /** Account that owns the key and topic; only its alarms may publish. Required. */
+  readonly accountId: string;
+  /** Email addresses to subscribe (each confirms by mail). @default none */
+  readonly emails?: string[];
+  /** HTTPS endpoints to subscribe (chat-ops, paging). @default none */
+  readonly httpsEndpoints?: string[];
+}
+
+/** Key administration without `kms:*`: enough for the account to manage and, if needed, repair the key. */
+const KEY_ADMIN_ACTIONS = [
+  "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
+  "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey",
+  "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
+];
+
+/**
+ * The SNS topic every alarm notifies, encrypted with its own KMS key: CloudWatch cannot publish to
+ * a topic encrypted with the AWS-managed SNS key, so the key policy grants CloudWatch use of this one.
+ */
+export class AlarmTopic extends Construct {
+  public readonly topic: SnsTopic;
+  public readonly key: KmsKey;
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    const sameAccount = [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }];
+    this.key = new KmsKey(this, "key", {
+      description: `Encrypts the ${props.name} alarm topic`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: policyDocument(this, "key-policy", [
+        { sid: "AccountAdministers", actions: KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }], resources: ["*"] },
+        {
+          sid: "CloudWatchPublishes",
+          actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          resources: ["*"],
+          condition: sameAccount,
+        },
+      ]).json,
+    });
+    new KmsAlias(this, "alias", { name: `alias/${props.name}`, targetKeyId: this.key.keyId });
+
+    this.topic = new SnsTopic(this, "topic", { name: props.name, kmsMasterKeyId: this.key.arn });
+    new SnsTopicPolicy(this, "policy", {
+      arn: this.topic.arn,
+      policy: policyDocument(this, "topic-policy", [
+        {
+          sid: "AccountAlarmsPublish",
+          actions: ["sns:Publish"],
+          principals: [{ type: "Service", identifiers: ["cloudwatch.amazonaws.com"] }],
+          resources: [this.topic.arn],
+          condition: sameAccount,
+        },
+        {
+          sid: "DenyInsecureTransport",
+          effect: "Deny",
+          actions: ["sns:Publish"],
+          principals: [{ type: "*", identifiers: ["*"] }],
+          resources: [this.topic.arn],
+          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+        },
+      ]).json,
+    });
+    const subscriptions = [...(props.emails ?? []).map((endpoint) => ({ protocol: "email", endpoint })), ...(props.httpsEndpoints ?? []).map((endpoint) => ({ protocol: "https", endpoint }))];
+    subscriptions.forEach((subscription, i) => new SnsTopicSubscription(this, `subscription-${i}`, { topicArn: this.topic.arn, ...subscription }));
+  }
+}
