@@ -118,7 +118,7 @@ export class McpServerStack extends TerraformStack {
         containerPort: svc.containerPort,
         metricsPort: svc.metricsPort,
         desiredCount: minTasks,
-        environment: { ...serverEnvironment(config, redis.url), OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT },
+        environment: serverEnvironment(config, { redisUrl: redis.url, loadBalancerDnsName: this.loadBalancer.loadBalancer.dnsName, otlpEndpoint: OTLP_ENDPOINT }),
         secrets: { REDIS_AUTH_TOKEN: redis.authTokenSecret.arn },
         stopTimeoutSeconds: svc.stopTimeoutSeconds,
         healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,

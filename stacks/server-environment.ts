@@ -1,16 +1,26 @@
-import type { EnvironmentConfig } from "../config/schema";
+import { SHUTDOWN_MARGIN_SECONDS, type EnvironmentConfig } from "../config/schema";
 
-/** The image contract's plain environment variables, from an environment's config. Secrets go separately. */
-export function serverEnvironment(config: EnvironmentConfig, redisUrl: string): Record<string, string> {
+/**
+ * The image contract's plain environment variables for one environment (server/README.md lists
+ * them all). Secrets are not here: they go to ECS as secrets.
+ */
+export function serverEnvironment(config: EnvironmentConfig, wiring: { redisUrl: string; loadBalancerDnsName: string; otlpEndpoint: string }): Record<string, string> {
   const svc = config.service;
+  const keepAliveMs = svc.keepAliveTimeoutSeconds * 1000;
   return {
     ...svc.environment,
-    REDIS_URL: redisUrl,
+    REDIS_URL: wiring.redisUrl,
     UPSTREAM_URL: svc.upstreamUrl,
     CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
     LOG_LEVEL: svc.logLevel,
+    ALLOWED_HOSTS: [wiring.loadBalancerDnsName, ...svc.allowedHosts].join(","),
+    ALLOWED_ORIGINS: svc.allowedOrigins.join(","),
+    // Above the load balancer's idle timeout, so the server never closes a connection the ALB may reuse.
+    KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),
+    HEADERS_TIMEOUT_MS: String(keepAliveMs + 1000),
     DRAIN_DELAY_SECONDS: String(svc.drainDelaySeconds),
-    KEEP_ALIVE_TIMEOUT_SECONDS: String(svc.keepAliveTimeoutSeconds),
-    STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds),
+    // The server's own deadline comes before ECS's SIGKILL.
+    STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds - SHUTDOWN_MARGIN_SECONDS),
+    OTEL_EXPORTER_OTLP_ENDPOINT: wiring.otlpEndpoint,
   };
 }
