@@ -1,0 +1,495 @@
+import type { PolicyStatement } from "./iam";
+
+/** What an environment stack manages, by the names it gives its resources. */
+export interface DeployerScope {
+  /** Environment name, e.g. "staging". */
+  readonly environment: string;
+  /** Prefix of every resource name the environment stack creates: `mcp-<environment>`. */
+  readonly namePrefix: string;
+  /** Value of the `project` tag the environment stack's provider puts on every resource. */
+  readonly projectTag: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** Terraform state bucket and the environment's key in it. */
+  readonly stateBucket: string;
+  readonly stateKey: string;
+  /** ARN of the server's image repository. */
+  readonly imageRepositoryArn: string;
+}
+
+/** Services whose first use in an account creates a service-linked role, which needs the caller's permission. */
+const SERVICE_LINKED_ROLES = [
+  "ecs.amazonaws.com",
+  "elasticloadbalancing.amazonaws.com",
+  "elasticache.amazonaws.com",
+  "ecs.application-autoscaling.amazonaws.com",
+];
+
+const arns = (scope: DeployerScope) => {
+  const { region, accountId: account, namePrefix: prefix } = scope;
+  return {
+    region: (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`,
+    role: `arn:aws:iam::${account}:role/${prefix}-*`,
+    flowLogsRole: `arn:aws:iam::${account}:role/${prefix}-flow-logs`,
+    logBuckets: `arn:aws:s3:::${prefix}-alb-logs-*`,
+    stateBucket: `arn:aws:s3:::${scope.stateBucket}`,
+    stateObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}`,
+    lockObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}.tflock`,
+    secrets: `arn:aws:secretsmanager:${region}:${account}:secret:${prefix}/*`,
+  };
+};
+
+type Condition = { test: string; variable: string; values: string[] };
+
+const inRegion = (region: string): Condition[] => [{ test: "StringEquals", variable: "aws:RequestedRegion", values: [region] }];
+
+/** Resources the environment stack tagged (provider default tags), so a role cannot touch anything else. */
+const taggedForEnvironment = (scope: DeployerScope, key = "aws:ResourceTag"): Condition[] => [
+  { test: "StringEquals", variable: `${key}/project`, values: [scope.projectTag] },
+  { test: "StringEquals", variable: `${key}/environment`, values: [scope.environment] },
+];
+
+/**
+ * Read access that `terraform plan` (refresh) and the release CLI's `status` need. Reads use the
+ * services' Describe/List/Get verbs as wildcards: the AWS provider's refresh calls dozens of them,
+ * an explicit list breaks on every provider upgrade, and none of them changes anything. Where a
+ * read verb could reveal data (S3 objects, secret values, IAM policies) it is scoped to the
+ * environment's own resources.
+ */
+export function readStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  return [
+    {
+      sid: "DescribeManagedServices",
+      // These Describe/List calls support no resource-level permissions: "*" within the region.
+      actions: [
+        "ec2:Describe*",
+        "elasticloadbalancing:Describe*",
+        "ecs:Describe*",
+        "ecs:List*",
+        "elasticache:Describe*",
+        "elasticache:ListTagsForResource",
+        "logs:Describe*",
+        "logs:ListTagsForResource",
+        "logs:ListTagsLogGroup",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "cloudwatch:Describe*",
+        "cloudwatch:ListTagsForResource",
+        "cloudwatch:GetDashboard",
+        "cloudwatch:GetMetricData",
+        "sns:GetTopicAttributes",
+        "sns:GetSubscriptionAttributes",
+        "sns:ListSubscriptionsByTopic",
+        "sns:ListTagsForResource",
+        "kms:DescribeKey",
+        "kms:GetKeyPolicy",
+        "kms:GetKeyRotationStatus",
+        "kms:ListAliases",
+        "kms:ListResourceTags",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetResourcePolicy",
+        "secretsmanager:ListSecretVersionIds",
+        "application-autoscaling:Describe*",
+        "application-autoscaling:ListTagsForResource",
+      ],
+      resources: ["*"],
+      condition: inRegion(scope.region),
+    },
+    {
+      sid: "ReadSecretValues",
+      // Refreshing the Redis AUTH token's secret version reads its value; the state holds it too.
+      actions: ["secretsmanager:GetSecretValue"],
+      resources: [arn.secrets],
+    },
+    {
+      sid: "ReadEnvironmentRoles",
+      actions: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags", "iam:ListInstanceProfilesForRole"],
+      resources: [arn.role],
+    },
+    {
+      sid: "ReadLoadBalancerLogBuckets",
+      // Refreshing a bucket reads each of its configurations (ACL, CORS, website, logging, ...): Get* on the buckets alone, not their objects.
+      actions: ["s3:Get*", "s3:ListBucket"],
+      resources: [arn.logBuckets],
+    },
+    {
+      sid: "ReadImages",
+      actions: ["ecr:DescribeRepositories", "ecr:DescribeImages", "ecr:ListImages"],
+      resources: [scope.imageRepositoryArn],
+    },
+    { sid: "ListState", actions: ["s3:ListBucket"], resources: [arn.stateBucket] },
+    { sid: "ReadState", actions: ["s3:GetObject"], resources: [arn.stateObject] },
+    {
+      sid: "LockState",
+      // S3-native locking (use_lockfile): every plan writes and removes a lock object beside the state.
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: [arn.lockObject],
+    },
+  ];
+}
+
+/**
+ * Write access for `cdktf deploy` of one environment stack and the release CLI. Actions are listed
+ * one by one; resources are the environment's by name (`mcp-<env>-*`) where the service names its
+ * ARNs after the resource, and by the environment's tags where ARNs carry generated ids (EC2, KMS).
+ */
+export function deployStatements(scope: DeployerScope): Record<"network" | "services" | "identity-and-storage", PolicyStatement[]> {
+  // Grouped into policies of at most 6,144 characters each, IAM's limit for a managed policy.
+  return { network: networkStatements(scope), services: serviceStatements(scope), "identity-and-storage": identityAndStorageStatements(scope) };
+}
+
+function networkStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  const prefix = scope.namePrefix;
+  const region = scope.region;
+  return [
+    {
+      sid: "CreateNetwork",
+      // EC2 ids are generated, so creation cannot be scoped by name; it is held to the region.
+      actions: [
+        "ec2:CreateVpc",
+        "ec2:ModifyVpcAttribute",
+        "ec2:CreateSubnet",
+        "ec2:ModifySubnetAttribute",
+        "ec2:CreateRouteTable",
+        "ec2:CreateRoute",
+        "ec2:ReplaceRoute",
+        "ec2:AssociateRouteTable",
+        "ec2:CreateInternetGateway",
+        "ec2:AttachInternetGateway",
+        "ec2:AllocateAddress",
+        "ec2:CreateNatGateway",
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:AuthorizeSecurityGroupEgress",
+        "ec2:ModifySecurityGroupRules",
+        "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+        "ec2:UpdateSecurityGroupRuleDescriptionsEgress",
+        "ec2:RevokeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupEgress",
+        "ec2:CreateVpcEndpoint",
+        "ec2:ModifyVpcEndpoint",
+        "ec2:CreateFlowLogs",
+        "ec2:DisassociateRouteTable",
+        "ec2:DeleteRoute",
+      ],
+      resources: ["*"],
+      condition: inRegion(region),
+    },
+    {
+      sid: "TagNetworkOnCreate",
+      actions: ["ec2:CreateTags"],
+      resources: ["*"],
+      condition: [
+        ...inRegion(region),
+        {
+          test: "StringEquals",
+          variable: "ec2:CreateAction",
+          values: ["CreateVpc", "CreateSubnet", "CreateRouteTable", "CreateInternetGateway", "AllocateAddress", "CreateNatGateway", "CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "CreateVpcEndpoint", "CreateFlowLogs"],
+        },
+      ],
+    },
+    {
+      sid: "ChangeOwnNetwork",
+      // Deleting or retagging is allowed only on what carries this environment's tags, so the role
+      // cannot tear down another environment's or another project's network in the same account.
+      actions: [
+        "ec2:CreateTags",
+        "ec2:DeleteTags",
+        "ec2:DeleteVpc",
+        "ec2:DeleteSubnet",
+        "ec2:DeleteRouteTable",
+        "ec2:DeleteInternetGateway",
+        "ec2:DetachInternetGateway",
+        "ec2:ReleaseAddress",
+        "ec2:DeleteNatGateway",
+        "ec2:DeleteSecurityGroup",
+        "ec2:DeleteVpcEndpoints",
+        "ec2:DeleteFlowLogs",
+      ],
+      resources: ["*"],
+      condition: [...inRegion(region), ...taggedForEnvironment(scope)],
+    },
+    {
+      sid: "ManageLoadBalancer",
+      actions: [
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:SetSubnets",
+        "elasticloadbalancing:SetIpAddressType",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:ModifyTargetGroupAttributes",
+        "elasticloadbalancing:CreateListener",
+        "elasticloadbalancing:DeleteListener",
+        "elasticloadbalancing:ModifyListener",
+        "elasticloadbalancing:ModifyListenerAttributes",
+        "elasticloadbalancing:AddListenerCertificates",
+        "elasticloadbalancing:RemoveListenerCertificates",
+        "elasticloadbalancing:CreateRule",
+        "elasticloadbalancing:DeleteRule",
+        "elasticloadbalancing:ModifyRule",
+        "elasticloadbalancing:AddTags",
+        "elasticloadbalancing:RemoveTags",
+      ],
+      resources: [
+        arn.region("elasticloadbalancing", `loadbalancer/app/${prefix}-*/*`),
+        arn.region("elasticloadbalancing", `targetgroup/${prefix}-*/*`),
+        arn.region("elasticloadbalancing", `listener/app/${prefix}-*/*`),
+        arn.region("elasticloadbalancing", `listener-rule/app/${prefix}-*/*`),
+      ],
+    },
+  ];
+}
+
+function serviceStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  const prefix = scope.namePrefix;
+  const region = scope.region;
+  return [
+    {
+      sid: "ManageContainers",
+      actions: [
+        "ecs:CreateCluster",
+        "ecs:DeleteCluster",
+        "ecs:UpdateCluster",
+        "ecs:UpdateClusterSettings",
+        "ecs:PutClusterCapacityProviders",
+        "ecs:CreateService",
+        "ecs:UpdateService",
+        "ecs:DeleteService",
+        "ecs:TagResource",
+        "ecs:UntagResource",
+      ],
+      resources: [
+        arn.region("ecs", `cluster/${prefix}`),
+        arn.region("ecs", `service/${prefix}/*`),
+        arn.region("ecs", `task-definition/${prefix}-*:*`),
+      ],
+    },
+    {
+      sid: "RegisterTaskDefinitions",
+      // Registering and deregistering task definitions supports no resource-level permissions.
+      actions: ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"],
+      resources: ["*"],
+      condition: inRegion(region),
+    },
+    {
+      sid: "ManageCache",
+      actions: [
+        "elasticache:CreateReplicationGroup",
+        "elasticache:ModifyReplicationGroup",
+        "elasticache:DeleteReplicationGroup",
+        "elasticache:IncreaseReplicaCount",
+        "elasticache:DecreaseReplicaCount",
+        "elasticache:CreateCacheCluster",
+        "elasticache:DeleteCacheCluster",
+        "elasticache:CreateSnapshot",
+        "elasticache:CreateCacheSubnetGroup",
+        "elasticache:ModifyCacheSubnetGroup",
+        "elasticache:DeleteCacheSubnetGroup",
+        "elasticache:CreateCacheParameterGroup",
+        "elasticache:ModifyCacheParameterGroup",
+        "elasticache:ResetCacheParameterGroup",
+        "elasticache:DeleteCacheParameterGroup",
+        "elasticache:AddTagsToResource",
+        "elasticache:RemoveTagsFromResource",
+      ],
+      // Replication groups, their nodes, subnet and parameter groups and final snapshots, all named mcp-<env>-*.
+      resources: [arn.region("elasticache", `*:${prefix}-*`)],
+    },
+    {
+      sid: "DeliverCacheLogs",
+      // ElastiCache's slow log goes to CloudWatch Logs through a log delivery, which has no resource ARN.
+      actions: ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"],
+      resources: ["*"],
+      condition: inRegion(region),
+    },
+    {
+      sid: "ManageLogGroups",
+      actions: [
+        "logs:CreateLogGroup",
+        "logs:DeleteLogGroup",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+        "logs:AssociateKmsKey",
+        "logs:DisassociateKmsKey",
+        "logs:PutMetricFilter",
+        "logs:DeleteMetricFilter",
+        "logs:TagResource",
+        "logs:UntagResource",
+        "logs:TagLogGroup",
+        "logs:UntagLogGroup",
+      ],
+      // /ecs/mcp-<env>/..., /vpc/mcp-<env>/..., /elasticache/mcp-<env>-.../...
+      resources: [arn.region("logs", `log-group:/*/${prefix}*`)],
+    },
+    {
+      sid: "ManageAlarmsAndDashboards",
+      actions: [
+        "cloudwatch:PutMetricAlarm",
+        "cloudwatch:PutCompositeAlarm",
+        "cloudwatch:DeleteAlarms",
+        "cloudwatch:EnableAlarmActions",
+        "cloudwatch:DisableAlarmActions",
+        "cloudwatch:TagResource",
+        "cloudwatch:UntagResource",
+        "cloudwatch:PutDashboard",
+        "cloudwatch:DeleteDashboards",
+      ],
+      resources: [arn.region("cloudwatch", `alarm:${prefix}-*`), `arn:aws:cloudwatch::${scope.accountId}:dashboard/${prefix}*`],
+    },
+    {
+      sid: "ManageAlarmTopics",
+      actions: [
+        "sns:CreateTopic",
+        "sns:DeleteTopic",
+        "sns:SetTopicAttributes",
+        "sns:Subscribe",
+        "sns:Unsubscribe",
+        "sns:SetSubscriptionAttributes",
+        "sns:TagResource",
+        "sns:UntagResource",
+      ],
+      // Topics and their subscriptions (<topic ARN>:<id>).
+      resources: [arn.region("sns", `${prefix}-*`)],
+    },
+    {
+      sid: "CreateTaggedKeys",
+      // A new key's ARN is a generated id: creation is allowed only with this environment's tags on it.
+      actions: ["kms:CreateKey"],
+      resources: ["*"],
+      condition: [...inRegion(region), ...taggedForEnvironment(scope, "aws:RequestTag")],
+    },
+    {
+      sid: "ManageOwnKeys",
+      actions: [
+        "kms:PutKeyPolicy",
+        "kms:UpdateKeyDescription",
+        "kms:EnableKeyRotation",
+        "kms:DisableKeyRotation",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:CreateAlias",
+        "kms:DeleteAlias",
+        "kms:UpdateAlias",
+      ],
+      resources: [arn.region("kms", "key/*")],
+      condition: taggedForEnvironment(scope),
+    },
+    {
+      sid: "ManageKeyAliases",
+      // An alias call is authorized on the alias as well as on the key (above).
+      actions: ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+      resources: [arn.region("kms", `alias/${prefix}-*`)],
+    },
+    {
+      sid: "ManageSecrets",
+      actions: [
+        "secretsmanager:CreateSecret",
+        "secretsmanager:UpdateSecret",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:RestoreSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+      ],
+      resources: [arn.secrets],
+    },
+    {
+      sid: "ManageAutoscaling",
+      // Scalable targets are named by generated ids; held to the region.
+      actions: [
+        "application-autoscaling:RegisterScalableTarget",
+        "application-autoscaling:DeregisterScalableTarget",
+        "application-autoscaling:PutScalingPolicy",
+        "application-autoscaling:DeleteScalingPolicy",
+        "application-autoscaling:TagResource",
+        "application-autoscaling:UntagResource",
+      ],
+      resources: ["*"],
+      condition: inRegion(region),
+    },
+  ];
+}
+
+function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  return [
+    {
+      sid: "WriteState",
+      actions: ["s3:PutObject"],
+      resources: [arn.stateObject],
+    },
+    {
+      sid: "ManageEnvironmentRoles",
+      // Only roles named mcp-<env>-*: the GitHub roles themselves are named outside that prefix,
+      // so this role can never widen its own trust or permissions.
+      actions: ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:TagRole", "iam:UntagRole"],
+      resources: [arn.role],
+    },
+    {
+      sid: "PassRolesToTasks",
+      actions: ["iam:PassRole"],
+      resources: [arn.role],
+      condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+    },
+    {
+      sid: "PassFlowLogsRole",
+      // VPC flow logs deliver to CloudWatch Logs with the environment's flow-logs role.
+      actions: ["iam:PassRole"],
+      resources: [arn.flowLogsRole],
+      condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["vpc-flow-logs.amazonaws.com"] }],
+    },
+    {
+      sid: "CreateServiceLinkedRoles",
+      actions: ["iam:CreateServiceLinkedRole"],
+      resources: [`arn:aws:iam::${scope.accountId}:role/aws-service-role/*`],
+      condition: [{ test: "StringEquals", variable: "iam:AWSServiceName", values: SERVICE_LINKED_ROLES }],
+    },
+    {
+      sid: "ManageLoadBalancerLogBuckets",
+      actions: [
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:PutBucketOwnershipControls",
+        "s3:PutEncryptionConfiguration",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketTagging",
+      ],
+      resources: [arn.logBuckets],
+    },
+  ];
+}
+
+/** Push access to the one image repository, for the workflow that builds the server image. */
+export function imagePushStatements(imageRepositoryArn: string): PolicyStatement[] {
+  return [
+    // The registry login token has no resource-level permissions; what it may push is scoped below.
+    { sid: "LogInToRegistry", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+    {
+      sid: "PushImages",
+      actions: [
+        "ecr:BatchCheckLayerAvailability",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+        "ecr:PutImage",
+        "ecr:BatchGetImage",
+        "ecr:GetDownloadUrlForLayer",
+        "ecr:DescribeImages",
+      ],
+      resources: [imageRepositoryArn],
+    },
+  ];
+}

@@ -1,0 +1,72 @@
+import { Construct } from "constructs";
+import { deployStatements, readStatements, type DeployerScope } from "./deployer-permissions";
+import { GithubActionsRole } from "./github-actions-role";
+
+export interface EnvironmentDeployerRolesProps {
+  /** Environment name, e.g. "staging"; also the GitHub environment the deploy role trusts. Required. */
+  readonly environment: string;
+  /** AWS account the environment lives in. Required. */
+  readonly accountId: string;
+  /** Region the environment lives in. Required. */
+  readonly region: string;
+  /** GitHub repository ("owner/name") whose workflows deploy it. Required. */
+  readonly repository: string;
+  /** ARN of the account's GitHub OIDC provider. Required. */
+  readonly oidcProviderArn: string;
+  /** Terraform state bucket. Required. */
+  readonly stateBucket: string;
+  /** ARN of the server's image repository. Required. */
+  readonly imageRepositoryArn: string;
+  /** The environment's key in the state bucket. @default "mcp-deploy/<environment>.tfstate" */
+  readonly stateKey?: string;
+  /** Prefix of the names the environment stack gives its resources. @default "mcp-<environment>" */
+  readonly namePrefix?: string;
+  /** `project` tag the environment stack puts on every resource. @default "mcp-deploy" */
+  readonly projectTag?: string;
+  /** Longest deploy session: a release bakes each promotion step, so it outlasts the 1-hour default. @default 10800 */
+  readonly deploySessionSeconds?: number;
+}
+
+/**
+ * The two roles GitHub Actions uses for one environment:
+ * - plan: read-only, for `cdktf diff` on pull requests (it can write only the state lock);
+ * - deploy: applies the stack and runs releases, only from jobs of the GitHub environment of the
+ *   same name, so the environment's protection rules (required reviewers, branch main) gate it.
+ * Both are named `github-mcp-<env>-*`, outside the `mcp-<env>-*` prefix the deploy role may manage.
+ */
+export class EnvironmentDeployerRoles extends Construct {
+  public readonly plan: GithubActionsRole;
+  public readonly deploy: GithubActionsRole;
+
+  constructor(scope: Construct, id: string, props: EnvironmentDeployerRolesProps) {
+    super(scope, id);
+    const namePrefix = props.namePrefix ?? `mcp-${props.environment}`;
+    const permissions: DeployerScope = {
+      environment: props.environment,
+      namePrefix,
+      projectTag: props.projectTag ?? "mcp-deploy",
+      accountId: props.accountId,
+      region: props.region,
+      stateBucket: props.stateBucket,
+      stateKey: props.stateKey ?? `mcp-deploy/${props.environment}.tfstate`,
+      imageRepositoryArn: props.imageRepositoryArn,
+    };
+    const common = { oidcProviderArn: props.oidcProviderArn, repository: props.repository };
+
+    this.plan = new GithubActionsRole(this, "plan", {
+      ...common,
+      name: `github-${namePrefix}-plan`,
+      description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}`,
+      subjects: ["pull_request"],
+      policies: { read: readStatements(permissions) },
+    });
+    this.deploy = new GithubActionsRole(this, "deploy", {
+      ...common,
+      name: `github-${namePrefix}-deploy`,
+      description: `Applies and releases ${props.environment} from the ${props.environment} environment of ${props.repository}`,
+      subjects: [`environment:${props.environment}`],
+      policies: { read: readStatements(permissions), ...deployStatements(permissions) },
+      maxSessionSeconds: props.deploySessionSeconds ?? 10800,
+    });
+  }
+}

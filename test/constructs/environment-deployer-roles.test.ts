@@ -1,0 +1,116 @@
+import { Testing } from "cdktf";
+import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { deployStatements, readStatements, type DeployerScope } from "../../constructs/deployer-permissions";
+import { EnvironmentDeployerRoles, type EnvironmentDeployerRolesProps } from "../../constructs/environment-deployer-roles";
+import type { PolicyStatement } from "../../constructs/iam";
+
+const props: EnvironmentDeployerRolesProps = {
+  environment: "staging",
+  accountId: "111111111111",
+  region: "eu-west-1",
+  repository: "acme/widgets",
+  oidcProviderArn: "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
+  stateBucket: "acme-tfstate",
+  imageRepositoryArn: "arn:aws:ecr:eu-west-1:111111111111:repository/mcp-server",
+};
+
+const scope: DeployerScope = {
+  environment: "staging",
+  namePrefix: "mcp-staging",
+  projectTag: "mcp-deploy",
+  accountId: "111111111111",
+  region: "eu-west-1",
+  stateBucket: "acme-tfstate",
+  stateKey: "mcp-deploy/staging.tfstate",
+  imageRepositoryArn: props.imageRepositoryArn,
+};
+const deployGroups = deployStatements(scope);
+const everyDeployStatement = Object.values(deployGroups).flat();
+const bySid = (statements: PolicyStatement[], sid: string) => statements.find((s) => s.sid === sid)!;
+
+/** The policy as IAM measures it: JSON without whitespace. */
+function iamSize(statements: PolicyStatement[]): number {
+  const condition = (s: PolicyStatement) =>
+    ((s.condition as { test: string; variable: string; values: string[] }[] | undefined) ?? []).reduce<Record<string, Record<string, string[]>>>(
+      (all, c) => ({ ...all, [c.test]: { ...all[c.test], [c.variable]: c.values } }),
+      {},
+    );
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements.map((s) => ({ Sid: s.sid, Effect: "Allow", Action: s.actions, Resource: s.resources, Condition: condition(s) })) }).length;
+}
+
+function trustSubjects(roleName: string): string[] {
+  const json = JSON.parse(Testing.synthScope((s) => new EnvironmentDeployerRoles(s, "deployers", props)));
+  const trustId = Object.keys(json.data.aws_iam_policy_document).find((id) => id.includes(roleName) && id.includes("trust"))!;
+  const condition = json.data.aws_iam_policy_document[trustId].statement[0].condition as { variable: string; values: string[] }[];
+  return condition.find((c) => c.variable.endsWith(":sub"))!.values;
+}
+
+describe("EnvironmentDeployerRoles", () => {
+  it("names both roles outside the mcp-<env>- prefix that the deploy role may manage", () => {
+    const synthesized = Testing.synthScope((s) => new EnvironmentDeployerRoles(s, "deployers", props));
+    expect(synthesized).toHaveResourceWithProperties(IamRole, { name: "github-mcp-staging-plan", max_session_duration: 3600 });
+    expect(synthesized).toHaveResourceWithProperties(IamRole, { name: "github-mcp-staging-deploy", max_session_duration: 10800 });
+    for (const name of ["plan-read", "deploy-read", "deploy-network", "deploy-services", "deploy-identity-and-storage"]) {
+      expect(synthesized).toHaveResourceWithProperties(IamPolicy, { name: `github-mcp-staging-${name}` });
+    }
+    const managed = bySid(everyDeployStatement, "ManageEnvironmentRoles").resources!;
+    expect(managed).toEqual(["arn:aws:iam::111111111111:role/mcp-staging-*"]);
+  });
+
+  it("lets pull requests assume only the plan role, and only the staging environment assume the deploy role", () => {
+    expect(trustSubjects("plan")).toEqual(["repo:acme/widgets:pull_request"]);
+    expect(trustSubjects("deploy")).toEqual(["repo:acme/widgets:environment:staging"]);
+  });
+
+  it("gives the plan role no write beyond the state lock", () => {
+    const writes = readStatements(scope).filter((s) => s.actions!.some((a) => /:(Put|Delete|Create|Update|Modify)/.test(a)));
+    expect(writes.map((s) => [s.sid, s.resources])).toEqual([["LockState", ["arn:aws:s3:::acme-tfstate/mcp-deploy/staging.tfstate.tflock"]]]);
+  });
+
+  it("uses wildcards only in read verbs, never a whole service", () => {
+    for (const statement of [...readStatements(scope), ...everyDeployStatement]) {
+      for (const action of statement.actions!) {
+        if (action.includes("*")) expect(action).toMatch(/^[a-z0-9-]+:(Describe|List|Get)\*$/);
+      }
+    }
+  });
+
+  it("scopes secret values, roles and state to the environment's own names", () => {
+    expect(bySid(readStatements(scope), "ReadSecretValues").resources).toEqual(["arn:aws:secretsmanager:eu-west-1:111111111111:secret:mcp-staging/*"]);
+    expect(bySid(everyDeployStatement, "WriteState").resources).toEqual(["arn:aws:s3:::acme-tfstate/mcp-deploy/staging.tfstate"]);
+    expect(bySid(everyDeployStatement, "ManageLoadBalancerLogBuckets").resources).toEqual(["arn:aws:s3:::mcp-staging-alb-logs-*"]);
+  });
+
+  it("passes roles only to ECS tasks, and the flow-logs role only to VPC flow logs", () => {
+    const passes = everyDeployStatement.filter((s) => s.actions!.includes("iam:PassRole"));
+    expect(passes.map((s) => [s.resources, s.condition])).toEqual([
+      [["arn:aws:iam::111111111111:role/mcp-staging-*"], [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }]],
+      [["arn:aws:iam::111111111111:role/mcp-staging-flow-logs"], [{ test: "StringEquals", variable: "iam:PassedToService", values: ["vpc-flow-logs.amazonaws.com"] }]],
+    ]);
+  });
+
+  it("deletes network resources and manages keys only where they carry this environment's tags", () => {
+    for (const sid of ["ChangeOwnNetwork", "ManageOwnKeys"]) {
+      expect(bySid(everyDeployStatement, sid).condition).toEqual(
+        expect.arrayContaining([
+          { test: "StringEquals", variable: "aws:ResourceTag/project", values: ["mcp-deploy"] },
+          { test: "StringEquals", variable: "aws:ResourceTag/environment", values: ["staging"] },
+        ]),
+      );
+    }
+    const unconditionedDeletes = everyDeployStatement.filter((s) => !s.condition && s.actions!.some((a) => a.startsWith("ec2:Delete")));
+    expect(unconditionedDeletes.filter((s) => s.sid !== "CreateNetwork")).toEqual([]);
+  });
+
+  it("holds every statement whose resource is * to the environment's region", () => {
+    for (const statement of everyDeployStatement.filter((s) => s.resources!.includes("*"))) {
+      expect(statement.condition).toEqual(expect.arrayContaining([{ test: "StringEquals", variable: "aws:RequestedRegion", values: ["eu-west-1"] }]));
+    }
+  });
+
+  it("keeps every policy under IAM's 6,144-character limit for a managed policy", () => {
+    const long: DeployerScope = { ...scope, environment: "production-eu", namePrefix: "mcp-production-eu", stateBucket: "a-state-bucket-name-of-sixty-three-characters-long-abcdefghijkl" };
+    for (const statements of [readStatements(long), ...Object.values(deployStatements(long))]) expect(iamSize(statements)).toBeLessThan(6144);
+  });
+});

@@ -1,0 +1,39 @@
+import { Testing } from "cdktf";
+import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
+import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { ImageRepository, type ImageRepositoryProps } from "../../constructs/image-repository";
+
+const synth = (props: ImageRepositoryProps = {}) => Testing.synthScope((scope) => new ImageRepository(scope, "images", props));
+
+function lifecycleRules(props: ImageRepositoryProps = {}) {
+  const json = JSON.parse(synth(props));
+  const [policy] = Object.values<{ policy: string }>(json.resource[EcrLifecyclePolicy.tfResourceType]);
+  return JSON.parse(policy.policy).rules as { rulePriority: number; selection: Record<string, unknown>; action: { type: string } }[];
+}
+
+describe("ImageRepository", () => {
+  it("names the repository mcp-server, with immutable tags, scan on push and KMS encryption", () => {
+    expect(synth()).toHaveResourceWithProperties(EcrRepository, {
+      name: "mcp-server",
+      image_tag_mutability: "IMMUTABLE",
+      image_scanning_configuration: { scan_on_push: true },
+      encryption_configuration: [{ encryption_type: "KMS" }],
+      force_delete: false,
+    });
+  });
+
+  it("expires untagged images first, then all but the newest images", () => {
+    expect(lifecycleRules({ keepImages: 12, untaggedImageDays: 3 })).toEqual([
+      expect.objectContaining({ rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 }, action: { type: "expire" } }),
+      expect.objectContaining({ rulePriority: 2, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 }, action: { type: "expire" } }),
+    ]);
+  });
+
+  it("keeps 50 images and untagged ones for 7 days by default", () => {
+    expect(lifecycleRules().map((r) => r.selection.countNumber)).toEqual([7, 50]);
+  });
+
+  it("refuses to keep no images", () => {
+    expect(() => synth({ keepImages: 0 })).toThrow(/keepImages must be a whole number of at least 1/);
+  });
+});

@@ -1,0 +1,175 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv from "ajv";
+import { parseDocument } from "yaml";
+import { listEnvironments } from "../config/load";
+
+// The GitHub Actions workflows, checked as far as they can be without GitHub: they parse, they
+// match GitHub's workflow schema, they call only scripts that exist, and they keep the release
+// rules (pinned actions, declared permissions, one release at a time per environment).
+const root = path.resolve(__dirname, "..");
+const workflowDir = path.join(root, ".github", "workflows");
+const workflowFiles = fs.readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>);
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  environment?: string | { name: string };
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  permissions?: Record<string, string> | string;
+  steps: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string> | string;
+  jobs: Record<string, Job>;
+}
+
+const text = (file: string) => fs.readFileSync(path.join(workflowDir, file), "utf8");
+const load = (file: string) => parseDocument(text(file));
+const workflow = (file: string) => load(file).toJS() as Workflow;
+const environmentOf = (job: Job) => (typeof job.environment === "string" ? job.environment : job.environment?.name);
+
+/** The official actions the release process is built on, and nothing else. */
+const ALLOWED_ACTIONS = [
+  "actions/checkout",
+  "actions/setup-node",
+  "hashicorp/setup-terraform",
+  "aws-actions/configure-aws-credentials",
+  "aws-actions/amazon-ecr-login",
+  "docker/setup-buildx-action",
+  "docker/build-push-action",
+];
+
+// SchemaStore's schemas are written for every validator, not for Ajv's strict mode.
+const validateWorkflow = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "github-workflow.schema.json"), "utf8")));
+
+describe("the GitHub workflows", () => {
+  it("are pr.yml and deploy.yml", () => {
+    expect(workflowFiles).toEqual(["deploy.yml", "pr.yml"]);
+  });
+
+  describe.each(workflowFiles)("%s", (file) => {
+    it("parses as YAML without errors or warnings", () => {
+      const document = load(file);
+      expect(document.errors.map((e) => e.message)).toEqual([]);
+      expect(document.warnings.map((w) => w.message)).toEqual([]);
+    });
+
+    it("validates against GitHub's workflow schema", () => {
+      validateWorkflow(workflow(file));
+      expect(validateWorkflow.errors ?? []).toEqual([]);
+    });
+
+    it("calls only npm scripts that package.json defines", () => {
+      const runs = Object.values(workflow(file).jobs).flatMap((job) => job.steps.map((step) => step.run ?? ""));
+      const called = runs.flatMap((run) => [...run.matchAll(/\bnpm run(?:\s+--?[\w-]+)*\s+([\w:.-]+)/g)].map((m) => m[1]));
+      expect(called.length).toBeGreaterThan(0);
+      expect(called.filter((script) => !scripts.includes(script))).toEqual([]);
+    });
+
+    it("pins every action to a full commit SHA with its version beside it, or to an exact version", () => {
+      const lines = text(file).split("\n").filter((line) => /^\s*(-\s+)?uses:/.test(line));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) {
+        expect(line).toMatch(/uses: [\w.-]+\/[\w.-]+(\/[\w./-]+)?@([0-9a-f]{40} # v\d+\.\d+\.\d+|v\d+\.\d+\.\d+)$/);
+        expect(ALLOWED_ACTIONS).toContain(/uses: ([\w.-]+\/[\w.-]+)/.exec(line)![1]);
+      }
+    });
+
+    it("pins each action to the same commit wherever it is used", () => {
+      const pins = new Map<string, Set<string>>();
+      for (const [, action, ref] of text(file).matchAll(/uses: ([\w.-]+\/[\w.-]+)@(\S+)/g)) pins.set(action, new Set([...(pins.get(action) ?? []), ref]));
+      for (const [action, refs] of pins) expect([action, [...refs]]).toEqual([action, [expect.any(String)]]);
+    });
+
+    it("declares read-only permissions for the workflow and explicit permissions for every job", () => {
+      const { permissions, jobs } = workflow(file);
+      expect(permissions).toEqual({ contents: "read" });
+      for (const [name, job] of Object.entries(jobs)) {
+        expect([name, typeof job.permissions]).toEqual([name, "object"]);
+        const usesAws = job.steps.some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+        expect([name, (job.permissions as Record<string, string>)["id-token"]]).toEqual([name, usesAws ? "write" : undefined]);
+      }
+    });
+
+    it("gives the AWS deploy role of an environment only to jobs of that GitHub environment", () => {
+      for (const [name, job] of Object.entries(workflow(file).jobs)) {
+        for (const step of job.steps.filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
+          const role = String(step.with?.["role-to-assume"]);
+          const deployRole = /vars\.AWS_DEPLOY_ROLE_ARN_(\w+)/.exec(role);
+          if (deployRole) expect([name, environmentOf(job)]).toEqual([name, deployRole[1].toLowerCase()]);
+          else expect([name, environmentOf(job)]).toEqual([name, undefined]);
+        }
+      }
+    });
+
+    it("runs each environment's release in its own concurrency group, never cancelling one in progress", () => {
+      const jobs = Object.entries(workflow(file).jobs).filter(([, job]) => environmentOf(job));
+      const groups = jobs.map(([, job]) => job.concurrency?.group);
+      expect(new Set(groups).size).toBe(jobs.length);
+      for (const [, job] of jobs) expect(job.concurrency).toEqual({ group: `release-${environmentOf(job)}`, "cancel-in-progress": false });
+    });
+  });
+
+  describe("pr.yml", () => {
+    const pr = workflow("pr.yml");
+
+    it("runs on pull requests, tests, synthesizes and plans every environment", () => {
+      expect(Object.keys(pr.on)).toEqual(["pull_request"]);
+      const runs = Object.values(pr.jobs).flatMap((job) => job.steps.map((s) => s.run ?? ""));
+      expect(runs).toEqual(expect.arrayContaining(["npm test", "npm run synth", 'npm run diff -- "$ENVIRONMENT"']));
+      const matrix = (pr.jobs.plan as Job & { strategy: { matrix: { include: { environment: string }[] } } }).strategy.matrix.include;
+      expect(matrix.map((m) => m.environment).sort()).toEqual(listEnvironments());
+    });
+
+    it("uses only the read-only plan roles", () => {
+      expect(text("pr.yml")).not.toMatch(/AWS_(DEPLOY|IMAGE)_ROLE/);
+    });
+
+    it("writes the plan to the job summary", () => {
+      expect(text("pr.yml")).toMatch(/show -no-color plan\.tfplan[\s\S]*>> "\$GITHUB_STEP_SUMMARY"/);
+    });
+  });
+
+  describe("deploy.yml", () => {
+    const deploy = workflow("deploy.yml");
+    const releaseRuns = (job: string) => deploy.jobs[job].steps.map((s) => s.run ?? "").filter((run) => run.includes("npm run"));
+
+    it("runs on pushes to main, but not on the manifest commits a release pushes", () => {
+      expect(deploy.on).toEqual({ push: { branches: ["main"], "paths-ignore": ["config/releases/**"] } });
+    });
+
+    it("releases to every environment, production last and behind its GitHub environment", () => {
+      const environments = Object.values(deploy.jobs).map(environmentOf).filter(Boolean);
+      expect([...environments].sort()).toEqual(listEnvironments());
+      expect(environments[environments.length - 1]).toBe("production");
+      expect(deploy.jobs.production).toMatchObject({ environment: "production", needs: expect.arrayContaining(["staging"]) });
+    });
+
+    it.each(["staging", "production"])("applies, deploys by digest, verifies, promotes and records the %s release", (environment) => {
+      expect(releaseRuns(environment)).toEqual([
+        'npm run deploy -- "$ENVIRONMENT"',
+        'npm run release -- deploy --env "$ENVIRONMENT" --image "$IMAGE" --version "$GITHUB_SHA" --commit',
+        'npm run release -- verify --env "$ENVIRONMENT"',
+        'npm run release -- promote --env "$ENVIRONMENT" --commit',
+      ]);
+      const image = deploy.jobs[environment].steps.find((s) => s.run?.includes("echo \"image="))!.run!;
+      expect(image).toContain("/mcp-server@$DIGEST");
+      const push = deploy.jobs[environment].steps[deploy.jobs[environment].steps.length - 1] as Step & { if?: string };
+      expect(push).toMatchObject({ if: "always()", run: expect.stringContaining("git push origin HEAD:main") });
+    });
+
+    it("builds the server image once, tagged with the commit, and hands its digest on", () => {
+      const image = deploy.jobs.image as Job & { outputs: Record<string, string> };
+      const build = image.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"))!;
+      expect(build.with).toMatchObject({ context: "server", file: "server/Dockerfile", push: true });
+      expect(String(build.with!.tags).trim().split("\n")).toEqual(listEnvironments().sort().reverse().map((env) => `\${{ steps.registry-${env}.outputs.registry }}/mcp-server:\${{ github.sha }}`));
+      expect(image.outputs.digest).toBe("${{ steps.build.outputs.digest }}");
+    });
+  });
+});
