@@ -1,11 +1,18 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { App } from "cdktf";
+import { loadEnvironment } from "../config/load";
+import type { ReleaseManifest } from "../config/release-manifest";
 import { buildApp } from "../stacks/app";
+import { McpServerStack } from "../stacks/mcp-server-stack";
 
 /** Applies one environment's stack. The release CLI talks to infrastructure only through this, so tests can replace it. */
 export interface StackApplier {
-  /** Synthesizes and plans; resolves to true when the plan has changes. */
-  plan(environment: string): Promise<boolean>;
+  /**
+   * Synthesizes and plans; resolves to true when the plan has changes. With `release`, plans that
+   * manifest instead of the one on disk (a dry run shows the plan of a change it does not write).
+   */
+  plan(environment: string, release?: ReleaseManifest): Promise<boolean>;
   /** Synthesizes, plans and applies that plan. */
   apply(environment: string): Promise<void>;
 }
@@ -22,8 +29,8 @@ export class TerraformStackApplier implements StackApplier {
     private readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
 
-  async plan(environment: string): Promise<boolean> {
-    this.prepare(environment);
+  async plan(environment: string, release?: ReleaseManifest): Promise<boolean> {
+    this.prepare(environment, release);
     const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", "-out=plan.tfplan"], [0, 2]);
     return code === 2;
   }
@@ -34,7 +41,14 @@ export class TerraformStackApplier implements StackApplier {
     this.terraform(environment, ["apply", "-input=false", "plan.tfplan"], [0]);
   }
 
-  private prepare(environment: string): void {
+  private prepare(environment: string, release?: ReleaseManifest): void {
+    if (release) {
+      const app = new App({ outdir: this.outdir });
+      new McpServerStack(app, environment, { config: loadEnvironment(environment).config, release });
+      app.synth();
+      this.terraform(environment, ["init", "-input=false"], [0]);
+      return;
+    }
     const app = buildApp(this.outdir);
     if (!app.node.tryFindChild(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${app.node.children.map((c) => c.node.id).join(", ")}`);
     app.synth();

@@ -1,0 +1,227 @@
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type Action,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { COLORS, type Color } from "../config/release-manifest";
+import { SERVER_CONTAINER } from "../constructs/mcp-service";
+import { AwsError } from "./errors";
+import type { AlarmState, ColorObservation, RolloutState, TargetSummary } from "./state-machine";
+
+/** What the load balancer's listeners do now. */
+export interface LiveListeners {
+  /** Weights of the production listener; undefined when it does not forward to both colours. */
+  readonly production?: Record<Color, number>;
+  /** The colour the test listener sends everything to. */
+  readonly test?: Color;
+}
+
+/** The AWS reads and writes a release needs, named by the stack's conventions (prefix mcp-<env>). */
+export interface ReleaseAws {
+  /** ECS service, target health and composite alarm of one colour. */
+  observe(color: Color): Promise<ColorObservation>;
+  /** Weights of the production listener and the colour behind the test listener. */
+  listeners(productionPort: number, testPort: number): Promise<LiveListeners>;
+  /** DNS name of the load balancer, for the test listener URL. */
+  loadBalancerDns(): Promise<string>;
+  /**
+   * Makes `tasks` the colour's minimum now, rather than when autoscaling next acts: the
+   * autoscaling target's minimum when there is one (it scales out at once), else the service's
+   * desired count (Terraform leaves that to autoscaling after creation). Returns what it did.
+   */
+  setTaskFloor(color: Color, tasks: number): Promise<string>;
+}
+
+export interface AwsClients {
+  readonly elb: ElasticLoadBalancingV2Client;
+  readonly ecs: ECSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly autoscaling: ApplicationAutoScalingClient;
+}
+
+export function awsClients(region: string): AwsClients {
+  return {
+    elb: new ElasticLoadBalancingV2Client({ region }),
+    ecs: new ECSClient({ region }),
+    cloudwatch: new CloudWatchClient({ region }),
+    autoscaling: new ApplicationAutoScalingClient({ region }),
+  };
+}
+
+const DRAINING = new Set(["draining", "unhealthy.draining"]);
+const STARTING = new Set(["initial", "unused"]);
+
+/** ReleaseAws over the AWS SDK v3; every failure becomes an AwsError naming the call. */
+export class SdkReleaseAws implements ReleaseAws {
+  private readonly prefix: string;
+  private readonly imageOfTaskDefinition = new Map<string, string>();
+  private targetGroups?: Record<Color, string>;
+
+  constructor(
+    environment: string,
+    private readonly clients: AwsClients,
+  ) {
+    this.prefix = `mcp-${environment}`;
+  }
+
+  async observe(color: Color): Promise<ColorObservation> {
+    const [service, targets, alarm] = await Promise.all([this.service(color), this.targetHealth(color), this.alarm(color)]);
+    return { ...service, targets, alarm };
+  }
+
+  async listeners(productionPort: number, testPort: number): Promise<LiveListeners> {
+    const [lb, groups] = await Promise.all([this.loadBalancer(), this.targetGroupArns()]);
+    const { Listeners = [] } = await call("elbv2:DescribeListeners", () => this.clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })));
+    const colorOf = (arn?: string) => COLORS.find((c) => groups[c] === arn);
+    const weightsOf = (actions: Action[] = []): Partial<Record<Color, number>> => {
+      const forward = actions.find((a) => a.Type === "forward");
+      if (!forward) return {};
+      const split = forward.ForwardConfig?.TargetGroups ?? (forward.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
+      const total = split.reduce((sum, g) => sum + (g.Weight ?? 1), 0) || 1;
+      const weights: Partial<Record<Color, number>> = {};
+      for (const group of split) {
+        const color = colorOf(group.TargetGroupArn);
+        if (color) weights[color] = Math.round((100 * (group.Weight ?? 1)) / total);
+      }
+      return weights;
+    };
+    const production = weightsOf(Listeners.find((l) => l.Port === productionPort)?.DefaultActions);
+    const test = weightsOf(Listeners.find((l) => l.Port === testPort)?.DefaultActions);
+    return {
+      production: COLORS.some((c) => production[c] !== undefined) ? { blue: production.blue ?? 0, green: production.green ?? 0 } : undefined,
+      test: COLORS.find((c) => (test[c] ?? 0) === 100),
+    };
+  }
+
+  async loadBalancerDns(): Promise<string> {
+    return (await this.loadBalancer()).dns;
+  }
+
+  async setTaskFloor(color: Color, tasks: number): Promise<string> {
+    const resourceId = `service/${this.prefix}/${this.prefix}-${color}`;
+    const dimension = "ecs:service:DesiredCount" as const;
+    const { ScalableTargets = [] } = await call("application-autoscaling:DescribeScalableTargets", () =>
+      this.clients.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: "ecs", ResourceIds: [resourceId], ScalableDimension: dimension })),
+    );
+    const target = ScalableTargets[0];
+    if (target) {
+      if (target.MinCapacity === tasks) return `${color}: autoscaling minimum already ${tasks}`;
+      await call("application-autoscaling:RegisterScalableTarget", () =>
+        this.clients.autoscaling.send(
+          new RegisterScalableTargetCommand({
+            ServiceNamespace: "ecs",
+            ResourceId: resourceId,
+            ScalableDimension: dimension,
+            MinCapacity: tasks,
+            MaxCapacity: Math.max(target.MaxCapacity ?? tasks, tasks),
+          }),
+        ),
+      );
+      return `${color}: autoscaling minimum ${target.MinCapacity} -> ${tasks}`;
+    }
+    const service = await this.service(color);
+    if (service.desiredTasks === tasks) return `${color}: desired count already ${tasks}`;
+    await call("ecs:UpdateService", () =>
+      this.clients.ecs.send(new UpdateServiceCommand({ cluster: this.prefix, service: `${this.prefix}-${color}`, desiredCount: tasks })),
+    );
+    return `${color}: desired count ${service.desiredTasks} -> ${tasks} (no autoscaling target)`;
+  }
+
+  private async service(color: Color): Promise<Omit<ColorObservation, "targets" | "alarm">> {
+    const { services = [] } = await call("ecs:DescribeServices", () =>
+      this.clients.ecs.send(new DescribeServicesCommand({ cluster: this.prefix, services: [`${this.prefix}-${color}`] })),
+    );
+    const service = services.find((s) => s.status === "ACTIVE");
+    if (!service) return { rollout: "missing", runningTasks: 0, desiredTasks: 0 };
+    const deployments = service.deployments ?? [];
+    const primary = deployments.find((d) => d.status === "PRIMARY");
+    const failed = deployments.find((d) => d.rolloutState === "FAILED");
+    let rollout: RolloutState;
+    if (failed) rollout = "failed";
+    else if (primary?.rolloutState === "COMPLETED" || (primary && !primary.rolloutState && deployments.length === 1)) rollout = "completed";
+    else rollout = primary ? "in-progress" : "missing";
+    const reason = (failed ?? primary)?.rolloutStateReason;
+    return {
+      runningImage: primary?.taskDefinition ? await this.image(primary.taskDefinition) : undefined,
+      rollout,
+      ...(reason && rollout !== "completed" ? { rolloutReason: reason } : {}),
+      runningTasks: service.runningCount ?? 0,
+      desiredTasks: service.desiredCount ?? 0,
+    };
+  }
+
+  private async image(taskDefinition: string): Promise<string | undefined> {
+    const known = this.imageOfTaskDefinition.get(taskDefinition);
+    if (known) return known;
+    const { taskDefinition: definition } = await call("ecs:DescribeTaskDefinition", () =>
+      this.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
+    );
+    const containers = definition?.containerDefinitions ?? [];
+    const image = (containers.find((c) => c.name === SERVER_CONTAINER) ?? containers[0])?.image;
+    if (image) this.imageOfTaskDefinition.set(taskDefinition, image);
+    return image;
+  }
+
+  private async targetHealth(color: Color): Promise<TargetSummary> {
+    const arn = (await this.targetGroupArns())[color];
+    const { TargetHealthDescriptions = [] } = await call("elbv2:DescribeTargetHealth", () =>
+      this.clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+    );
+    const summary = { healthy: 0, starting: 0, unhealthy: 0, draining: 0, reasons: [] as string[] };
+    for (const { Target, TargetHealth } of TargetHealthDescriptions) {
+      const state = TargetHealth?.State ?? "unavailable";
+      if (state === "healthy") summary.healthy += 1;
+      else if (DRAINING.has(state)) summary.draining += 1;
+      else {
+        if (STARTING.has(state)) summary.starting += 1;
+        else summary.unhealthy += 1;
+        summary.reasons.push(`${Target?.Id ?? "?"}: ${state}${TargetHealth?.Reason ? ` (${TargetHealth.Reason})` : ""}`);
+      }
+    }
+    return summary;
+  }
+
+  private async alarm(color: Color): Promise<AlarmState> {
+    const name = `${this.prefix}-${color}-unhealthy`;
+    // Without AlarmTypes, DescribeAlarms returns metric alarms only and never the composite one.
+    const { CompositeAlarms = [], MetricAlarms = [] } = await call("cloudwatch:DescribeAlarms", () =>
+      this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] })),
+    );
+    return (CompositeAlarms[0]?.StateValue ?? MetricAlarms[0]?.StateValue ?? "MISSING") as AlarmState;
+  }
+
+  private async targetGroupArns(): Promise<Record<Color, string>> {
+    if (this.targetGroups) return this.targetGroups;
+    const names = COLORS.map((c) => `${this.prefix}-${c}`);
+    const { TargetGroups = [] } = await call("elbv2:DescribeTargetGroups", () => this.clients.elb.send(new DescribeTargetGroupsCommand({ Names: names })));
+    const arnOf = (name: string) => {
+      const arn = TargetGroups.find((g) => g.TargetGroupName === name)?.TargetGroupArn;
+      if (!arn) throw new AwsError("elbv2:DescribeTargetGroups", new Error(`no target group ${name}; apply the stack first`));
+      return arn;
+    };
+    this.targetGroups = { blue: arnOf(names[0]), green: arnOf(names[1]) };
+    return this.targetGroups;
+  }
+
+  private async loadBalancer(): Promise<{ arn: string; dns: string }> {
+    const { LoadBalancers = [] } = await call("elbv2:DescribeLoadBalancers", () => this.clients.elb.send(new DescribeLoadBalancersCommand({ Names: [this.prefix] })));
+    const lb = LoadBalancers[0];
+    if (!lb?.LoadBalancerArn || !lb.DNSName) throw new AwsError("elbv2:DescribeLoadBalancers", new Error(`no load balancer ${this.prefix}; apply the stack first`));
+    return { arn: lb.LoadBalancerArn, dns: lb.DNSName };
+  }
+}
+
+async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    if (error instanceof AwsError) throw error;
+    throw new AwsError(operation, error);
+  }
+}

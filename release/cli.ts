@@ -1,0 +1,124 @@
+import { Command, CommanderError } from "commander";
+import { AggregateConfigError, CONFIG_DIR, ConfigError, loadEnvironment } from "../config/load";
+import { awsClients, SdkReleaseAws, type ReleaseAws } from "./aws";
+import { systemClock, type Clock } from "./clock";
+import { deploy } from "./commands/deploy";
+import { promote } from "./commands/promote";
+import { rollback } from "./commands/rollback";
+import { status } from "./commands/status";
+import { verify } from "./commands/verify";
+import type { ReleaseContext } from "./context";
+import { ReleaseError } from "./errors";
+import { GitRecorder, type ReleaseRecorder } from "./git";
+import { manifestStore } from "./manifest-store";
+import { Reporter } from "./report";
+import { TerraformError, TerraformStackApplier, type StackApplier } from "./terraform";
+
+/** The parts a command runs with; tests replace the ones that reach AWS, Terraform or time. */
+export interface CliDependencies {
+  readonly configDir: string;
+  aws(environment: string, region: string): ReleaseAws;
+  readonly applier: StackApplier;
+  readonly recorder: ReleaseRecorder;
+  readonly clock: Clock;
+  readonly write: (line: string) => void;
+  readonly writeError: (line: string) => void;
+}
+
+export const defaultDependencies = (): CliDependencies => ({
+  configDir: CONFIG_DIR,
+  aws: (environment, region) => new SdkReleaseAws(environment, awsClients(region)),
+  applier: new TerraformStackApplier(),
+  recorder: new GitRecorder(),
+  clock: systemClock,
+  write: (line) => process.stdout.write(`${line}\n`),
+  writeError: (line) => process.stderr.write(`${line}\n`),
+});
+
+interface CommonOptions {
+  env: string;
+  dryRun?: boolean;
+  commit?: boolean;
+}
+
+/** `npm run release -- <command> --env <env>`: blue/green releases driven by the release manifest. */
+export function buildProgram(deps: CliDependencies): Command {
+  const program = new Command("release")
+    .description("Blue/green releases: each step writes config/releases/<env>.json and applies the environment's stack")
+    .showHelpAfterError()
+    // Throw instead of exiting (inherited by each command made below), so main() decides the exit code.
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.write(s.trimEnd()), writeErr: (s) => deps.writeError(s.trimEnd()) });
+
+  const context = (options: CommonOptions & { url?: string }): ReleaseContext => {
+    const { config } = loadEnvironment(options.env, deps.configDir);
+    const out = new Reporter(deps.clock, deps.write);
+    const token = process.env.MCP_VERIFY_TOKEN;
+    return {
+      environment: options.env,
+      config,
+      store: manifestStore(options.env, deps.configDir),
+      aws: deps.aws(options.env, config.aws.region),
+      applier: deps.applier,
+      clock: deps.clock,
+      out,
+      dryRun: options.dryRun ?? false,
+      recorder: options.commit && !options.dryRun ? deps.recorder : undefined,
+      testUrl: options.url,
+      verifyOptions: token ? { bearerToken: token } : undefined,
+    };
+  };
+
+  const command = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .requiredOption("--env <env>", "environment (a file in config/environments)")
+      .option("--dry-run", "print the manifest change and the Terraform plan; apply and write nothing")
+      .option("--commit", "git-commit the manifest after each successful apply");
+
+  command("status", "the manifest next to what is live: listener weights, targets, tasks, alarms").action((o: CommonOptions) => status(context(o)));
+
+  command("deploy", "put an image on the idle colour, wait for healthy targets, then verify")
+    .requiredOption("--image <ref>", "image pinned by digest (repo@sha256:...) or immutable tag (repo:1.4.0); never latest")
+    .option("--version <version>", "version the image reports (default: its tag, else the short digest)")
+    .option("--url <url>", "test listener MCP URL (default: http(s)://<alb dns>:<testListenerPort>/mcp)")
+    .action((o: CommonOptions & { image: string; version?: string; url?: string }) => deploy(context(o), { image: o.image, version: o.version }));
+
+  command("verify", "check the idle colour through the test listener with an MCP client")
+    .option("--url <url>", "test listener MCP URL (default: http(s)://<alb dns>:<testListenerPort>/mcp)")
+    .action((o: CommonOptions & { url?: string }) => verify(context(o)));
+
+  command("promote", "shift traffic to the idle colour in steps, baking and watching its alarm; roll back on trouble").action((o: CommonOptions) =>
+    promote(context(o)),
+  );
+
+  command("rollback", "all traffic back to the stable colour in one apply").action((o: CommonOptions) => rollback(context(o)));
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. Expected failures print one line; bugs keep their stack. */
+export async function main(argv: readonly string[], deps: CliDependencies = defaultDependencies()): Promise<number> {
+  try {
+    await buildProgram(deps).parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof ReleaseError || error instanceof TerraformError) {
+      deps.writeError(`error: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof ConfigError || error instanceof AggregateConfigError) {
+      deps.writeError(`error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

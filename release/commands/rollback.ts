@@ -1,0 +1,22 @@
+import { otherColor, type Color, type ReleaseManifest } from "../../config/release-manifest";
+import { applyChange } from "../apply-change";
+import type { ReleaseContext } from "../context";
+import { isSettled, planRollback } from "../state-machine";
+
+/** All traffic back to the stable colour (the last known good release) in one apply. */
+export async function rollback(ctx: ReleaseContext): Promise<void> {
+  const manifest = ctx.store.read();
+  if (isSettled(manifest)) {
+    ctx.out.step(`nothing to roll back: ${manifest.stable} (${manifest.colors[manifest.stable].version}) already has 100% of traffic`);
+    return;
+  }
+  await returnTrafficTo(ctx, manifest, manifest.stable);
+}
+
+/** Moves every request to `color`, warning (never refusing) when its targets look unwell: it is where traffic came from. */
+export async function returnTrafficTo(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color): Promise<ReleaseManifest> {
+  const from = otherColor(color);
+  const next = planRollback(manifest, color);
+  ctx.out.step(`rollback: ${from} ${manifest.colors[from].weight}% -> 0%, ${color} -> 100% (${next.colors[color].version})`);
+  return applyChange(ctx, manifest, next, `rollback to ${color} 100% (${next.colors[color].version})`);
+}

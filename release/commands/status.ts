@@ -1,0 +1,56 @@
+import { candidateColor, COLORS } from "../../config/release-manifest";
+import type { ReleaseContext } from "../context";
+import { observeBoth } from "./observe";
+
+/** The manifest next to what is live: listener weights, targets and tasks per colour, alarm states. */
+export async function status(ctx: ReleaseContext): Promise<void> {
+  const manifest = ctx.store.read();
+  const { loadBalancer } = ctx.config;
+  const [observed, listeners] = await Promise.all([
+    observeBoth(ctx),
+    ctx.aws.listeners(loadBalancer.certificateArn ? 443 : 80, loadBalancer.testListenerPort),
+  ]);
+  const candidate = candidateColor(manifest);
+  const rows = [
+    ["colour", "role", "version", "weight", "live", "tasks", "targets", "alarm", "image (manifest)"],
+    ...COLORS.map((color) => {
+      const release = manifest.colors[color];
+      const seen = observed[color];
+      const t = seen.targets;
+      const role = color === manifest.stable ? "stable" : "candidate";
+      const image = seen.runningImage && seen.runningImage !== release.image ? `${release.image} (running ${seen.runningImage})` : release.image;
+      return [
+        color,
+        listeners.test === color ? `${role}, test` : role,
+        release.version,
+        `${release.weight}%`,
+        listeners.production ? `${listeners.production[color]}%` : "?",
+        `${seen.runningTasks}/${seen.desiredTasks}${release.minTasks !== undefined ? ` (min ${release.minTasks})` : ""}`,
+        `${t.healthy}/${t.healthy + t.starting + t.unhealthy} healthy${t.draining ? `, ${t.draining} draining` : ""}`,
+        seen.alarm,
+        image,
+      ];
+    }),
+  ];
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  ctx.out.step(`${ctx.environment}: manifest ${ctx.store.file}, stable ${manifest.stable}, candidate ${candidate}`);
+  ctx.out.block(rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()));
+
+  const drift = [
+    ...COLORS.filter((c) => listeners.production && listeners.production[c] !== manifest.colors[c].weight).map(
+      (c) => `${c} takes ${listeners.production![c]}% live but ${manifest.colors[c].weight}% in the manifest`,
+    ),
+    ...(listeners.test !== candidate ? [`the test listener reaches ${listeners.test ?? "no single colour"}, not the candidate ${candidate}`] : []),
+    ...COLORS.filter((c) => observed[c].runningImage && observed[c].runningImage !== manifest.colors[c].image).map(
+      (c) => `${c} runs ${observed[c].runningImage}, not ${manifest.colors[c].image}`,
+    ),
+  ];
+  for (const line of drift) ctx.out.step(`drift: ${line}; apply the manifest (or run the interrupted release command again)`);
+  if (drift.length === 0) ctx.out.step("live matches the manifest");
+
+  if (ctx.dryRun) {
+    ctx.out.block(["(status changes no manifest)"]);
+    const changes = await ctx.applier.plan(ctx.environment);
+    ctx.out.step(`dry run: the plan of the manifest on disk ${changes ? "has changes (live differs from git)" : "has no changes"}`);
+  }
+}

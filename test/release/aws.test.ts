@@ -1,0 +1,175 @@
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
+import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { mockClient } from "aws-sdk-client-mock";
+import { awsClients, SdkReleaseAws } from "../../release/aws";
+import { AwsError } from "../../release/errors";
+import { DIGEST_A, DIGEST_B } from "./support";
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const ecs = mockClient(ECSClient);
+const cloudwatch = mockClient(CloudWatchClient);
+const autoscaling = mockClient(ApplicationAutoScalingClient);
+
+const TG = {
+  blue: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mcp-staging-blue/1",
+  green: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mcp-staging-green/2",
+};
+const LB = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/mcp-staging/3";
+
+function adapter() {
+  return new SdkReleaseAws("staging", awsClients("eu-west-1"));
+}
+
+beforeEach(() => {
+  for (const mock of [elb, ecs, cloudwatch, autoscaling]) mock.reset();
+  elb.on(DescribeTargetGroupsCommand, { Names: ["mcp-staging-blue", "mcp-staging-green"] }).resolves({
+    TargetGroups: [
+      { TargetGroupName: "mcp-staging-blue", TargetGroupArn: TG.blue },
+      { TargetGroupName: "mcp-staging-green", TargetGroupArn: TG.green },
+    ],
+  });
+  elb.on(DescribeLoadBalancersCommand, { Names: ["mcp-staging"] }).resolves({ LoadBalancers: [{ LoadBalancerArn: LB, DNSName: "mcp-staging-1.eu-west-1.elb.amazonaws.com" }] });
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: "td-green:7" }).resolves({
+    taskDefinition: { containerDefinitions: [{ name: "otel-collector", image: "otel:0.1" }, { name: "mcp-server", image: DIGEST_B }] },
+  });
+  ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: "td-green:6" }).resolves({ taskDefinition: { containerDefinitions: [{ name: "mcp-server", image: DIGEST_A }] } });
+  cloudwatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [{ AlarmName: "mcp-staging-green-unhealthy", StateValue: "OK" }], MetricAlarms: [] });
+  elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
+});
+
+describe("SdkReleaseAws", () => {
+  it("observes a colour: the server container's image of the primary deployment, task counts, target health and the composite alarm", async () => {
+    ecs.on(DescribeServicesCommand, { cluster: "mcp-staging", services: ["mcp-staging-green"] }).resolves({
+      services: [
+        {
+          status: "ACTIVE",
+          runningCount: 3,
+          desiredCount: 4,
+          deployments: [
+            { status: "PRIMARY", taskDefinition: "td-green:7", rolloutState: "IN_PROGRESS", rolloutStateReason: "ECS deployment ecs-svc/1 in progress." },
+            { status: "ACTIVE", taskDefinition: "td-green:6", rolloutState: "COMPLETED" },
+          ],
+        },
+      ],
+    });
+    elb.on(DescribeTargetHealthCommand, { TargetGroupArn: TG.green }).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: "10.0.1.1" }, TargetHealth: { State: "healthy" } },
+        { Target: { Id: "10.0.1.2" }, TargetHealth: { State: "healthy" } },
+        { Target: { Id: "10.0.1.3" }, TargetHealth: { State: "initial", Reason: "Elb.RegistrationInProgress" } },
+        { Target: { Id: "10.0.1.4" }, TargetHealth: { State: "unhealthy", Reason: "Target.ResponseCodeMismatch" } },
+        { Target: { Id: "10.0.1.5" }, TargetHealth: { State: "draining", Reason: "Target.DeregistrationInProgress" } },
+      ],
+    });
+    cloudwatch.on(DescribeAlarmsCommand, { AlarmNames: ["mcp-staging-green-unhealthy"], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] }).resolves({
+      CompositeAlarms: [{ AlarmName: "mcp-staging-green-unhealthy", StateValue: "ALARM" }],
+    });
+
+    expect(await adapter().observe("green")).toEqual({
+      runningImage: DIGEST_B,
+      rollout: "in-progress",
+      rolloutReason: "ECS deployment ecs-svc/1 in progress.",
+      runningTasks: 3,
+      desiredTasks: 4,
+      targets: {
+        healthy: 2,
+        starting: 1,
+        unhealthy: 1,
+        draining: 1,
+        reasons: ["10.0.1.3: initial (Elb.RegistrationInProgress)", "10.0.1.4: unhealthy (Target.ResponseCodeMismatch)"],
+      },
+      alarm: "ALARM",
+    });
+  });
+
+  it("reports a deployment the circuit breaker failed, with its reason", async () => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          status: "ACTIVE",
+          runningCount: 2,
+          desiredCount: 2,
+          deployments: [
+            { status: "PRIMARY", taskDefinition: "td-green:6", rolloutState: "IN_PROGRESS" },
+            { status: "ACTIVE", taskDefinition: "td-green:7", rolloutState: "FAILED", rolloutStateReason: "ECS deployment circuit breaker: tasks failed to start." },
+          ],
+        },
+      ],
+    });
+    const seen = await adapter().observe("green");
+    expect(seen).toMatchObject({ runningImage: DIGEST_A, rollout: "failed", rolloutReason: "ECS deployment circuit breaker: tasks failed to start." });
+  });
+
+  it("reports a missing service and a missing alarm rather than failing", async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [], failures: [{ reason: "MISSING" }] });
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [], MetricAlarms: [] });
+    const seen = await adapter().observe("blue");
+    expect(seen).toMatchObject({ rollout: "missing", runningTasks: 0, alarm: "MISSING" });
+    expect(seen.runningImage).toBeUndefined();
+  });
+
+  it("reads the production listener's weights and the colour behind the test listener", async () => {
+    elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({
+      Listeners: [
+        { Port: 80, DefaultActions: [{ Type: "redirect" }] },
+        {
+          Port: 443,
+          DefaultActions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 90 }, { TargetGroupArn: TG.green, Weight: 10 }] } }],
+        },
+        {
+          Port: 8443,
+          DefaultActions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 0 }, { TargetGroupArn: TG.green, Weight: 100 }] } }],
+        },
+      ],
+    });
+    expect(await adapter().listeners(443, 8443)).toEqual({ production: { blue: 90, green: 10 }, test: "green" });
+  });
+
+  it("raises the autoscaling minimum when the colour has a scalable target, keeping its maximum", async () => {
+    autoscaling
+      .on(DescribeScalableTargetsCommand, { ServiceNamespace: "ecs", ResourceIds: ["service/mcp-staging/mcp-staging-green"], ScalableDimension: "ecs:service:DesiredCount" })
+      .resolves({ ScalableTargets: [{ MinCapacity: 1, MaxCapacity: 10 } as never] });
+    autoscaling.on(RegisterScalableTargetCommand).resolves({});
+
+    expect(await adapter().setTaskFloor("green", 4)).toBe("green: autoscaling minimum 1 -> 4");
+    expect(autoscaling.commandCalls(RegisterScalableTargetCommand)[0].args[0].input).toEqual({
+      ServiceNamespace: "ecs",
+      ResourceId: "service/mcp-staging/mcp-staging-green",
+      ScalableDimension: "ecs:service:DesiredCount",
+      MinCapacity: 4,
+      MaxCapacity: 10,
+    });
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it("sets the service's desired count when the colour has no autoscaling target", async () => {
+    autoscaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", runningCount: 1, desiredCount: 1, deployments: [] }] });
+    ecs.on(UpdateServiceCommand).resolves({});
+
+    expect(await adapter().setTaskFloor("green", 3)).toBe("green: desired count 1 -> 3 (no autoscaling target)");
+    expect(ecs.commandCalls(UpdateServiceCommand)[0].args[0].input).toEqual({ cluster: "mcp-staging", service: "mcp-staging-green", desiredCount: 3 });
+  });
+
+  it("turns an SDK failure into an AwsError naming the call, so the CLI prints one line", async () => {
+    const denied = Object.assign(new Error("User is not authorized to perform: ecs:DescribeServices"), { name: "AccessDeniedException" });
+    ecs.on(DescribeServicesCommand).rejects(denied);
+    const failure = adapter().observe("green");
+    await expect(failure).rejects.toBeInstanceOf(AwsError);
+    await expect(failure).rejects.toThrow("AWS ecs:DescribeServices failed: AccessDeniedException: User is not authorized to perform: ecs:DescribeServices");
+  });
+
+  it("says to apply the stack first when the target groups do not exist", async () => {
+    elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    await expect(adapter().observe("green")).rejects.toThrow("AWS elbv2:DescribeTargetGroups failed: no target group mcp-staging-blue; apply the stack first");
+  });
+});
