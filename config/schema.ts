@@ -75,6 +75,8 @@ const loadBalancerSchema = z.strictObject({
       message: "expected an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)",
     })
     .optional(),
+  /** DNS name clients use, on the certificate (point it at the load balancer); production requires it. @default the load balancer's own name */
+  hostName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { message: 'expected a DNS name such as "mcp.example.com"' }).optional(),
   /** Stops an accidental destroy of the load balancer; production requires it. */
   deletionProtection: z.boolean().default(true),
   /** Seconds a connection may sit idle; must stay below the server's keep-alive timeout. */
@@ -330,6 +332,7 @@ function checkObservability(config: Config, issue: Issue): void {
 function checkProductionRules(config: Config, issue: Issue): void {
   if (config.tier !== "production") return;
   if (!config.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "production requires an ACM certificate: set loadBalancer.certificateArn");
+  if (!config.loadBalancer.hostName) issue(["loadBalancer", "hostName"], "production requires the DNS name on its certificate: set loadBalancer.hostName");
   if (!config.loadBalancer.deletionProtection) issue(["loadBalancer", "deletionProtection"], "production requires deletionProtection: true");
   if (config.redis.replicas < 1) issue(["redis", "replicas"], "production requires at least 1 replica so Redis fails over automatically");
 }

@@ -40,6 +40,8 @@ export interface BlueGreenLoadBalancerProps {
   readonly testListenerCidrs: string[];
   /** ACM certificate; without one the listeners speak plain HTTP (allowed outside production only). @default no HTTPS */
   readonly certificateArn?: string;
+  /** DNS name clients use (on the certificate), for the test listener URL. @default the load balancer's DNS name */
+  readonly hostName?: string;
   /** TLS policy of the HTTPS listeners. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.3, 1.2 for older clients) */
   readonly sslPolicy?: string;
   /** Port of the test listener. @default 8443 */
@@ -187,6 +189,6 @@ export class BlueGreenLoadBalancer extends Construct {
       ...tls,
       defaultAction: [forward(onlyTestColor)],
     });
-    this.testUrl = `${https ? "https" : "http"}://${this.loadBalancer.dnsName}:${testPort}`;
+    this.testUrl = `${https ? "https" : "http"}://${props.hostName ?? this.loadBalancer.dnsName}:${testPort}`;
   }
 }

@@ -82,11 +82,11 @@ export function buildProgram(deps: CliDependencies): Command {
   command("deploy", "put an image on the idle colour, wait for healthy targets, then verify")
     .requiredOption("--image <ref>", "image pinned by digest (repo@sha256:...) or immutable tag (repo:1.4.0); never latest")
     .option("--version <version>", "version the image reports (default: its tag, else the short digest)")
-    .option("--url <url>", "test listener MCP URL (default: http(s)://<alb dns>:<testListenerPort>/mcp)")
+    .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")
     .action((o: CommonOptions & { image: string; version?: string; url?: string }) => deploy(context(o), { image: o.image, version: o.version }));
 
   command("verify", "check the idle colour through the test listener with an MCP client")
-    .option("--url <url>", "test listener MCP URL (default: http(s)://<alb dns>:<testListenerPort>/mcp)")
+    .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")
     .action((o: CommonOptions & { url?: string }) => verify(context(o)));
 
   command("promote", "shift traffic to the idle colour in steps, baking and watching its alarm; roll back on trouble").action((o: CommonOptions) =>

@@ -38,9 +38,10 @@ export function releasePolicy(config: EnvironmentConfig): ReleasePolicy {
   };
 }
 
-/** The test listener's MCP endpoint: --url, else http(s)://<alb dns>:<testListenerPort>/mcp. */
+/** The test listener's MCP endpoint: --url, else http(s)://<loadBalancer.hostName or the ALB DNS name>:<testListenerPort>/mcp. */
 export async function testListenerUrl(ctx: ReleaseContext): Promise<string> {
   if (ctx.testUrl) return ctx.testUrl;
   const scheme = ctx.config.loadBalancer.certificateArn ? "https" : "http";
-  return `${scheme}://${await ctx.aws.loadBalancerDns()}:${ctx.config.loadBalancer.testListenerPort}/mcp`;
+  const host = ctx.config.loadBalancer.hostName ?? (await ctx.aws.loadBalancerDns());
+  return `${scheme}://${host}:${ctx.config.loadBalancer.testListenerPort}/mcp`;
 }

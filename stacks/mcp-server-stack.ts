@@ -71,6 +71,7 @@ export class McpServerStack extends TerraformStack {
       weights: { blue: release.colors.blue.weight, green: release.colors.green.weight },
       testColor: candidateColor(release),
       certificateArn: lb.certificateArn,
+      hostName: lb.hostName,
       testListenerPort: lb.testListenerPort,
       testListenerCidrs: lb.testListenerCidrs,
       targetPort: svc.containerPort,

@@ -13,7 +13,7 @@ export function serverEnvironment(config: EnvironmentConfig, wiring: { redisUrl:
     UPSTREAM_URL: svc.upstreamUrl,
     CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
     LOG_LEVEL: svc.logLevel,
-    ALLOWED_HOSTS: [wiring.loadBalancerDnsName, ...svc.allowedHosts].join(","),
+    ALLOWED_HOSTS: [wiring.loadBalancerDnsName, ...(config.loadBalancer.hostName ? [config.loadBalancer.hostName] : []), ...svc.allowedHosts].join(","),
     ALLOWED_ORIGINS: svc.allowedOrigins.join(","),
     // Above the load balancer's idle timeout, so the server never closes a connection the ALB may reuse.
     KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),

@@ -50,6 +50,7 @@ describe("environment config", () => {
     ["test listener on 443", staging, "loadBalancer.testListenerPort", 443, "loadBalancer.testListenerPort", /other than 80 and 443/],
     ["test listener open to the internet", staging, "loadBalancer.testListenerCidrs", ["0.0.0.0/0"], "loadBalancer.testListenerCidrs[0]", /whole internet/],
     ["production without a certificate", production, "loadBalancer.certificateArn", undefined, "loadBalancer.certificateArn", /requires an ACM certificate/],
+    ["production without a host name", production, "loadBalancer.hostName", undefined, "loadBalancer.hostName", /DNS name on its certificate/],
     ["production without deletion protection", production, "loadBalancer.deletionProtection", false, "loadBalancer.deletionProtection", /requires deletionProtection/],
     ["production without Redis failover", production, "redis.replicas", 0, "redis.replicas", /fails over/],
     ["malformed certificate ARN", production, "loadBalancer.certificateArn", "my-cert", "loadBalancer.certificateArn", /ACM certificate ARN/],
