@@ -51,7 +51,7 @@ export interface McpServiceProps {
   readonly stopTimeoutSeconds?: number;
   /** Seconds load balancer health checks are ignored after a task starts. @default 60 */
   readonly healthCheckGracePeriodSeconds?: number;
-  /** Container health check command, per the image contract. @default ["CMD", "node", "dist/healthcheck.js"] */
+  /** Container health check command, per the image contract. @default ["CMD", "node", "/app/dist/healthcheck.js"] */
   readonly healthCheckCommand?: string[];
   /** Days to keep the service's logs. @default 30 */
   readonly logRetentionDays?: number;
@@ -153,7 +153,7 @@ export class McpService extends Construct {
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
       stopTimeout: props.stopTimeoutSeconds ?? 120,
       healthCheck: {
-        command: props.healthCheckCommand ?? ["CMD", "node", "dist/healthcheck.js"],
+        command: props.healthCheckCommand ?? ["CMD", "node", "/app/dist/healthcheck.js"],
         interval: 15,
         timeout: 5,
         retries: 3,

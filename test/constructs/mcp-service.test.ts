@@ -48,7 +48,7 @@ describe("McpService", () => {
         { name: "http", containerPort: 8080 },
         { name: "metrics", containerPort: 9464 },
       ],
-      healthCheck: { command: ["CMD", "node", "dist/healthcheck.js"] },
+      healthCheck: { command: ["CMD", "node", "/app/dist/healthcheck.js"] },
     });
     expect(server.environment).toEqual(
       expect.arrayContaining([

@@ -1,0 +1,247 @@
+// npm run bench: the Performance section of issue #3, in one script.
+// Everything runs on loopback: Redis, a local upstream, a JWKS endpoint, an OTLP sink, this server
+// (every production feature on) and a bare SDK server doing the same Redis lookup.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { Agent, createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { createClient } from 'redis';
+import { freePort, metricValue, RedisProcess, ServerProcess, Upstream, waitFor } from '../test/helpers/procs.js';
+
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+const CONCURRENCY = 32;
+const SLICES = 5;
+
+type Sliced = { result: autocannon.Result; peakRssMiB: number; cpuSeconds: number };
+/** Throughput over all slices; p50 as the median of the slices' p50, p99 as the worst slice's p99. */
+function combine(slices: Sliced[]) {
+  const total = slices.reduce((n, s) => n + s.result.requests.total, 0);
+  const seconds = slices.reduce((n, s) => n + s.result.duration, 0);
+  const p50s = slices.map((s) => s.result.latency.p50).sort((a, b) => a - b);
+  return {
+    total,
+    rps: total / seconds,
+    p50: p50s[Math.floor(p50s.length / 2)]!,
+    p99: Math.max(...slices.map((s) => s.result.latency.p99)),
+    peakRssMiB: Math.max(...slices.map((s) => s.peakRssMiB)),
+    cpuMsPerRequest: (slices.reduce((n, s) => n + s.cpuSeconds, 0) * 1000) / total,
+  };
+}
+
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+const callBody = (path: string, id = 1) =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path }, _meta: ENVELOPE } });
+const mcpHeaders = (token?: string): Record<string, string> => ({
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'cached_fetch',
+  ...(token ? { authorization: `Bearer ${token}` } : {}),
+});
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** User + system CPU seconds a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** Samples a process's RSS while `work` runs; returns the peak. */
+async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakRssMiB: number; cpuSeconds: number }> {
+  let peak = rssMiB(pid);
+  const cpu0 = cpuSeconds(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 200);
+  try {
+    const result = await work();
+    return { result, peakRssMiB: Math.max(peak, rssMiB(pid)), cpuSeconds: cpuSeconds(pid) - cpu0 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function load(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<autocannon.Result> {
+  const result = await autocannon({ url, method: 'POST', headers, body, connections: CONCURRENCY, duration: seconds });
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(`load run against ${url} had ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
+  }
+  return result;
+}
+
+/** Sequential requests on one keep-alive connection: service latency without queueing, in exact milliseconds. */
+async function sequential(url: string, headers: Record<string, string>, body: (i: number) => string, seconds: number, expect: RegExp) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const samples: number[] = [];
+  const end = Date.now() + seconds * 1000;
+  for (let i = 0; i === 0 || Date.now() < end; i++) {
+    const payload = body(i);
+    const t0 = performance.now();
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+        let t = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (t += d));
+        res.on('end', () => (res.statusCode === 200 ? resolve(t) : reject(new Error(`HTTP ${res.statusCode}: ${t}`))));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
+    samples.push(performance.now() - t0);
+    if (!expect.test(text)) throw new Error(`unexpected answer: ${text.slice(0, 300)}`);
+  }
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+  return { n: samples.length, p50: pct(50), p99: pct(99) };
+}
+
+function startBare(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [join(__dirname, 'bare-server.js')], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisProcess.start();
+  const upstream = await Upstream.start();
+  upstream.delayMs = 50;
+
+  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
+  const jwks = await listen((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+  const token = await new SignJWT({ scope: 'mcp' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setIssuer('https://issuer.bench')
+    .setAudience('https://mcp.bench/mcp')
+    .setSubject('bench')
+    .setExpirationTime('1h')
+    .sign(privateKey);
+  // The OTLP sink runs in its own process, as the collector sidecar does, so it takes no CPU from the load generator.
+  const otlpPort = await freePort();
+  const otlp = spawn(
+    process.execPath,
+    [
+      '-e',
+      `let n=0;require('http').createServer((q,s)=>{q.on('data',d=>n+=d.length);q.on('end',()=>s.writeHead(200,{'content-type':'application/json'}).end('{}'))}).listen(${otlpPort},'127.0.0.1',()=>console.log('ready'));process.on('SIGTERM',()=>{console.log(n);process.exit(0)})`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await once(otlp.stdout!, 'data');
+  const otlpUrl = `http://127.0.0.1:${otlpPort}`;
+
+  const prod = await ServerProcess.start(
+    {
+      REDIS_URL: redis.url,
+      UPSTREAM_URL: upstream.url,
+      LOG_LEVEL: 'info',
+      AUTH_MODE: 'jwt',
+      JWKS_URL: `${jwks.url}/jwks.json`,
+      JWT_ISSUER: 'https://issuer.bench',
+      JWT_AUDIENCE: 'https://mcp.bench/mcp',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
+      BREAKER_VOLUME_THRESHOLD: '5',
+      BREAKER_RESET_TIMEOUT_MS: '600000',
+      NODE_ENV: 'production',
+      ...(JSON.parse(process.env.BENCH_PROD_ENV ?? '{}') as Record<string, string>),
+    },
+    { discardLogs: true },
+  );
+  const prodHeaders = mcpHeaders(token);
+
+  // Warm the entry both servers will read, and find its key so the bare server looks up the same one.
+  await sequential(prod.mcpUrl, prodHeaders, () => callBody('/hot'), 0.001, /"cache":"(miss|hit)"/);
+  const rc = createClient({ url: redis.url });
+  await rc.connect();
+  const [key] = await rc.keys('mcp:fetch:v1:*');
+  await rc.close();
+  const barePort = await freePort();
+  const bare = await startBare({ REDIS_URL: redis.url, PORT: String(barePort), BENCH_KEY_PREFIX: key!.slice(0, -64), NODE_ENV: 'production' });
+  const bareUrl = `http://127.0.0.1:${barePort}/mcp`;
+  const hotBody = callBody('/hot');
+  await sequential(bareUrl, mcpHeaders(), () => hotBody, 0.001, /content of \/hot #1/);
+
+  // JIT warm-up, not recorded.
+  await load(prod.mcpUrl, prodHeaders, hotBody, 2);
+  await load(bareUrl, mcpHeaders(), hotBody, 2);
+
+  // The two servers take turns in short slices, so background load on the machine hits both alike.
+  const hitsBefore = metricValue(await prod.metrics(), 'mcp_cache_hits_total')!;
+  const prodSlices: Sliced[] = [];
+  const bareSlices: Sliced[] = [];
+  for (let i = 0; i < SLICES; i++) {
+    prodSlices.push(await withRss(prod.child.pid!, () => load(prod.mcpUrl, prodHeaders, hotBody, THROUGHPUT_SECONDS / SLICES)));
+    bareSlices.push(await withRss(bare.pid!, () => load(bareUrl, mcpHeaders(), hotBody, THROUGHPUT_SECONDS / SLICES)));
+  }
+  const prodRun = combine(prodSlices);
+  const bareRun = combine(bareSlices);
+  const hitsCounted = metricValue(await prod.metrics(), 'mcp_cache_hits_total')! - hitsBefore;
+  if (hitsCounted < prodRun.total) throw new Error(`only ${hitsCounted} of ${prodRun.total} requests were cache hits`);
+
+  const hit = await sequential(prod.mcpUrl, prodHeaders, () => hotBody, LATENCY_SECONDS, /"cache":"hit"/);
+  const miss = await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/miss/${i}`), LATENCY_SECONDS, /"cache":"miss"/);
+
+  upstream.mode = 'fail';
+  await waitFor(async () => {
+    await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/trip/${Date.now()}-${i}`), 0.3, /isError/);
+    return metricValue(await prod.metrics(), 'mcp_circuit_breaker_state', { breaker: 'upstream' }) === 2;
+  }, 'the breaker to open');
+  const failFast = await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/open/${i}`), LATENCY_SECONDS, /circuit breaker open/);
+  const openRun = await load(prod.mcpUrl, prodHeaders, callBody('/open/shared'), 3);
+
+  const ratio = prodRun.rps / bareRun.rps;
+  const hitMiss = hit.p50 / miss.p50;
+  const f = (n: number, d = 2) => n.toFixed(d);
+  const row = (...cells: string[]) => `| ${cells.join(' | ')} |`;
+  const lines = [
+    `mcp-server bench: node ${process.version}, ${THROUGHPUT_SECONDS} s per server at concurrency ${CONCURRENCY}, protocol 2026-07-28, loopback`,
+    '',
+    row('measure', 'this server (all features)', 'bare SDK server', 'goal', 'met'),
+    row('---', '---', '---', '---', '---'),
+    row('cache-hit throughput (req/s)', f(prodRun.rps, 0), f(bareRun.rps, 0), `ratio >= 0.85`, `${f(ratio)} ${ratio >= 0.85 ? 'yes' : 'NO'}`),
+    row('hit latency p50 / p99 at c=32 (ms)', `${prodRun.p50} / ${prodRun.p99}`, `${bareRun.p50} / ${bareRun.p99}`, '', ''),
+    row('server CPU per request (ms)', f(prodRun.cpuMsPerRequest, 3), f(bareRun.cpuMsPerRequest, 3), '', ''),
+    row('peak RSS under load (MiB)', f(prodRun.peakRssMiB, 0), f(bareRun.peakRssMiB, 0), 'reported', ''),
+    row('hit p50 / p99 at c=1 (ms)', `${f(hit.p50)} / ${f(hit.p99)}`, '', '', ''),
+    row('miss p50 / p99 at c=1, 50 ms upstream (ms)', `${f(miss.p50)} / ${f(miss.p99)}`, '', '', ''),
+    row('hit p50 / miss p50', f(hitMiss, 3), '', '<= 0.05', hitMiss <= 0.05 ? 'yes' : 'NO'),
+    row('fail-fast p50 / p99 at c=1, breaker open (ms)', `${f(failFast.p50)} / ${f(failFast.p99)}`, '', 'p99 < 5', failFast.p99 < 5 ? 'yes' : 'NO'),
+    row('fail-fast p50 / p99 at c=32, breaker open (ms)', `${openRun.latency.p50} / ${openRun.latency.p99}`, '', '', ''),
+    '',
+    `requests: ${prodRun.total} (this server), ${bareRun.total} (bare), in ${SLICES} alternating slices each; ${hitsCounted} counted as cache hits`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  await prod.stop();
+  bare.kill('SIGTERM');
+  await upstream.close();
+  await redis.destroy();
+  jwks.server.close();
+  otlp.kill('SIGTERM');
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack}\n`);
+  process.exit(1);
+});

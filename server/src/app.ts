@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { hostHeaderValidation, originValidation, requireBearerAuth } from '@modelcontextprotocol/express';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, getOAuthProtectedResourceMetadataUrl, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
+import { pinoHttp } from 'pino-http';
+import type { Cache } from './cache.js';
+import type { Config } from './config.js';
+import type { CachedFetcher } from './fetcher.js';
+import type { Logger } from './logger.js';
+import { createMcpServerFactory, requestStore, TOOL_NAMES, type RequestStore } from './mcp.js';
+import type { Metrics } from './metrics.js';
+
+export interface Lifecycle {
+  /** SIGTERM received: readiness answers 503 so the load balancer stops routing here. */
+  draining: boolean;
+  /** Drain delay over: the listener is closing; responses ask clients to drop the connection. */
+  closing: boolean;
+}
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  metrics: Metrics;
+  cache: Cache;
+  fetcher: CachedFetcher;
+  lifecycle: Lifecycle;
+  verifier?: OAuthTokenVerifier;
+  startedAt: Date;
+}
+
+// The request methods this server answers (both protocol eras). The SDK answers other methods
+// in-band with HTTP 200 on the 2025 path; we answer 404 + -32601 on both, as the 2026 path does.
+const SERVED_METHODS = new Set([
+  'initialize',
+  'ping',
+  'server/discover',
+  'subscriptions/listen',
+  'tools/list',
+  'tools/call',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+]);
+// Label values must stay bounded: any other method a client sends is reported as "unknown".
+const KNOWN_METHODS = new Set([...SERVED_METHODS, 'notifications/initialized', 'notifications/cancelled']);
+const KNOWN_TOOLS = new Set<string>(TOOL_NAMES);
+
+function labelsOf(body: unknown): { method: string; tool: string } {
+  if (Array.isArray(body)) return { method: 'batch', tool: 'none' };
+  if (!body || typeof body !== 'object') return { method: 'none', tool: 'none' };
+  const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
+  if (typeof method !== 'string') return { method: 'none', tool: 'none' };
+  if (!KNOWN_METHODS.has(method)) return { method: 'unknown', tool: 'none' };
+  if (method !== 'tools/call') return { method, tool: 'none' };
+  const name = params?.name;
+  return { method, tool: typeof name === 'string' && KNOWN_TOOLS.has(name) ? name : 'unknown' };
+}
+
+function rpcError(code: number, message: string, id: unknown = null) {
+  return { jsonrpc: '2.0', error: { code, message }, id: typeof id === 'string' || typeof id === 'number' ? id : null };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: AppDeps): express.Express {
+  const { config, log, metrics, cache, fetcher, lifecycle } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 1); // exactly one hop: the ALB (or HAProxy in the release test)
+  app.set('etag', false);
+
+  app.use((_req, res, next) => {
+    res.setHeader('x-deployment-color', config.DEPLOYMENT_COLOR);
+    res.setHeader('x-app-version', config.APP_VERSION);
+    if (lifecycle.closing) res.setHeader('connection', 'close');
+    next();
+  });
+
+  app.use(
+    pinoHttp({
+      logger: log,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      // Load balancer probes every few seconds would drown the useful lines.
+      autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // Headers are left out entirely: they carry bearer tokens and cookies.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  // Health routes come before Host/Origin validation: target group checks use the task's IP as Host.
+  const health = (res: express.Response, status: number, body: object) =>
+    res.status(status).set('cache-control', 'no-store').type('application/health+json').send(JSON.stringify(body));
+
+  app.get('/health/live', (_req, res) => {
+    health(res, 200, { status: 'pass', version: config.APP_VERSION, releaseId: config.APP_VERSION, serviceId: 'mcp-server' });
+  });
+
+  app.get('/health/ready', async (_req, res) => {
+    const now = new Date().toISOString();
+    const base = { version: config.APP_VERSION, releaseId: config.APP_VERSION, serviceId: 'mcp-server', deploymentColor: config.DEPLOYMENT_COLOR };
+    if (lifecycle.draining) {
+      return health(res, 503, { ...base, status: 'fail', output: 'draining: shutting down', notes: ['draining'] });
+    }
+    const ping = await cache.ping(config.REDIS_HEALTH_TIMEOUT_MS);
+    const redisStatus = ping.ok ? 'pass' : config.REDIS_REQUIRED ? 'fail' : 'warn';
+    const breaker = fetcher.status()[0]!;
+    const breakerStatus = breaker.state === 'closed' ? 'pass' : 'warn';
+    const status = redisStatus === 'fail' ? 'fail' : redisStatus === 'warn' || breakerStatus === 'warn' ? 'warn' : 'pass';
+    const redisUrl = new URL(config.REDIS_URL);
+    return health(res, status === 'fail' ? 503 : 200, {
+      ...base,
+      status,
+      checks: {
+        'redis:responseTime': [
+          {
+            componentId: `${redisUrl.hostname}:${redisUrl.port || 6379}`,
+            componentType: 'datastore',
+            observedValue: ping.latencyMs,
+            observedUnit: 'ms',
+            status: redisStatus,
+            time: now,
+            ...(ping.error ? { output: ping.error } : {}),
+          },
+        ],
+        'upstream:circuitBreaker': [
+          { componentId: breaker.name, componentType: 'component', observedValue: breaker.state, status: breakerStatus, time: now },
+        ],
+      },
+    });
+  });
+
+  if (!config.ALLOWED_HOSTS.includes('*')) app.use(hostHeaderValidation(config.ALLOWED_HOSTS));
+  if (!config.ALLOWED_ORIGINS.includes('*')) app.use(originValidation(config.ALLOWED_ORIGINS));
+
+  // The public URL of /mcp: configured, or as the client reached us through the load balancer.
+  const configured = config.MCP_RESOURCE_URL ? new URL(config.MCP_RESOURCE_URL) : undefined;
+  const resourceUrl = (req: express.Request) => configured ?? new URL(`${req.protocol}://${req.get('host')}/mcp`);
+
+  if (deps.verifier) {
+    const metadata: RequestHandler = (req, res) => {
+      res.set('cache-control', 'public, max-age=300').json({
+        resource: resourceUrl(req).href,
+        authorization_servers: [config.JWT_ISSUER],
+        bearer_methods_supported: ['header'],
+        resource_name: 'mcp-deploy-server',
+      });
+    };
+    // RFC 9728 puts the document at the path-suffixed URL; the bare one serves clients that look there first.
+    app.get('/.well-known/oauth-protected-resource', metadata);
+    app.get('/.well-known/oauth-protected-resource/mcp', metadata);
+  }
+
+  const mcpHandler = createMcpHandler(createMcpServerFactory(deps), {
+    maxRequestBodySize: config.MAX_BODY_BYTES,
+    onerror: (err) => log.debug({ err: { message: err.message } }, 'mcp request rejected'),
+  });
+  const serveMcp = toNodeHandler(mcpHandler, { maxRequestBodySize: config.MAX_BODY_BYTES });
+  const jsonBody = express.json({ limit: config.MAX_BODY_BYTES, type: 'application/json', strict: false });
+
+  const observe: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    const store: RequestStore = { toolError: false };
+    res.locals.store = store;
+    res.once('finish', () => {
+      const { method, tool } = labelsOf(req.body);
+      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
+      metrics.requestDuration.observe({ method, tool, outcome }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    const timer = setTimeout(() => {
+      const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, req.body?.id);
+      if (!res.headersSent) res.status(504).json(error);
+      // The 2025 leg opens an SSE stream before the result: answer the request on that stream instead.
+      else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);
+      else res.destroy();
+    }, config.REQUEST_TIMEOUT_MS);
+    res.once('close', () => clearTimeout(timer));
+    next();
+  };
+
+  // One bearer middleware per public URL (the challenge names it); a handful at most, behind one load balancer.
+  const bearer = new Map<string, RequestHandler>();
+  const auth: RequestHandler = (req, res, next) => {
+    const verifier = deps.verifier;
+    if (!verifier) return next();
+    const url = resourceUrl(req).href;
+    let mw = bearer.get(url);
+    if (!mw) {
+      if (bearer.size >= 16) bearer.clear();
+      mw = requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(url)) });
+      bearer.set(url, mw);
+    }
+    return mw(req, res, next);
+  };
+
+  app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
+    const body = req.body as { id?: unknown; method?: unknown } | undefined;
+    if (body && typeof body === 'object' && !Array.isArray(body) && 'id' in body && typeof body.method === 'string' && !SERVED_METHODS.has(body.method)) {
+      res.status(404).json(rpcError(-32601, 'Method not found', body.id));
+      return;
+    }
+    try {
+      await requestStore.run(res.locals.store as RequestStore, () => serveMcp(req, res, req.body));
+    } catch (err) {
+      if (res.headersSent) return; // the per-request timeout answered first
+      next(err);
+    }
+  });
+
+  app.use((req, res) => {
+    res.status(404).json(rpcError(-32601, `no route for ${req.method} ${req.path}`));
+  });
+
+  // Body-parser and other errors become JSON-RPC errors: no stack traces reach clients.
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
+    const status = e.status ?? e.statusCode ?? 500;
+    if (res.headersSent) return void res.destroy();
+    if (e.type === 'entity.parse.failed') return void res.status(400).json(rpcError(-32700, 'Parse error: body is not valid JSON'));
+    if (e.type === 'entity.too.large') return void res.status(413).json(rpcError(-32600, `request body exceeds ${config.MAX_BODY_BYTES} bytes`));
+    if (status >= 400 && status < 500) return void res.status(status).json(rpcError(-32600, `Invalid request: ${e.message ?? 'bad request'}`));
+    req.log?.error({ err }, 'unhandled error');
+    res.status(500).json(rpcError(-32603, 'Internal error'));
+  };
+  app.use(onError);
+  return app;
+}

@@ -1,0 +1,126 @@
+import { createClient } from 'redis';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface CacheEntry {
+  body: string;
+  contentType: string;
+  status: number;
+  fetchedAt: number; // epoch ms; freshness is judged against CACHE_TTL_SECONDS, not the Redis TTL
+}
+
+export interface PingResult {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+/**
+ * Redis as a best-effort cache: every failure is counted and swallowed, so tools keep answering
+ * (bypassing the cache) while Redis is down. The offline queue is off and commands have a timeout,
+ * so a dead Redis costs milliseconds, not a hung request.
+ */
+export class Cache {
+  readonly client;
+  private readonly redisTtlSeconds: number;
+  private up = false;
+
+  constructor(
+    config: Config,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.redisTtlSeconds = config.CACHE_TTL_SECONDS + config.CACHE_STALE_TTL_SECONDS;
+    this.client = createClient({
+      url: config.REDIS_URL,
+      // ElastiCache AUTH: the token is the default user's password.
+      ...(config.REDIS_AUTH_TOKEN ? { password: config.REDIS_AUTH_TOKEN } : {}),
+      disableOfflineQueue: true,
+      commandOptions: { timeout: config.REDIS_COMMAND_TIMEOUT_MS },
+      socket: {
+        connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,
+        // Capped exponential backoff with jitter, forever: Redis coming back must heal the task by itself.
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) + Math.floor(Math.random() * 100),
+      },
+    });
+    // Without an 'error' listener node-redis errors would crash the process; log only transitions to avoid floods.
+    this.client.on('error', (err: Error) => {
+      if (this.up) log.warn({ err: { message: err.message } }, 'redis connection lost');
+      this.up = false;
+    });
+    this.client.on('ready', () => {
+      this.up = true;
+      log.info('redis ready');
+    });
+  }
+
+  /** Starts connecting in the background; the server does not wait for Redis. */
+  connect(): void {
+    this.client.connect().catch((err: Error) => this.log.warn({ err: { message: err.message } }, 'redis connect failed'));
+  }
+
+  async get(key: string): Promise<CacheEntry | undefined> {
+    if (!this.client.isReady) {
+      this.metrics.cacheErrors.inc();
+      return undefined;
+    }
+    try {
+      const raw = await this.client.get(key);
+      if (raw === null) return undefined;
+      const entry = JSON.parse(raw) as CacheEntry;
+      if (typeof entry.body !== 'string' || typeof entry.fetchedAt !== 'number') throw new Error('malformed cache entry');
+      return entry;
+    } catch (err) {
+      this.metrics.cacheErrors.inc();
+      this.log.debug({ err: { message: (err as Error).message } }, 'cache read failed');
+      return undefined;
+    }
+  }
+
+  async set(key: string, entry: CacheEntry): Promise<void> {
+    if (!this.client.isReady) {
+      this.metrics.cacheErrors.inc();
+      return;
+    }
+    try {
+      await this.client.set(key, JSON.stringify(entry), { expiration: { type: 'EX', value: this.redisTtlSeconds } });
+    } catch (err) {
+      this.metrics.cacheErrors.inc();
+      this.log.debug({ err: { message: (err as Error).message } }, 'cache write failed');
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<PingResult> {
+    const start = performance.now();
+    const elapsed = () => Math.round((performance.now() - start) * 100) / 100;
+    if (!this.client.isReady) return { ok: false, latencyMs: 0, error: 'not connected' };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.client.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      return { ok: true, latencyMs: elapsed() };
+    } catch (err) {
+      return { ok: false, latencyMs: elapsed(), error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.client.isOpen) return;
+    if (!this.client.isReady) {
+      this.client.destroy();
+      return;
+    }
+    try {
+      await Promise.race([this.client.close(), new Promise((_, r) => setTimeout(() => r(new Error('timeout')), 1000).unref())]);
+    } catch {
+      this.client.destroy();
+    }
+  }
+}

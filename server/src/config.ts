@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+// Booleans from the environment: only explicit words, so a typo is an error rather than `false`.
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const seconds = (def: number, max: number) => z.coerce.number().min(0).max(max).default(def);
+
+const list = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+
+const schema = z
+  .object({
+    PORT: int(8080, 1, 65535),
+    METRICS_PORT: int(9464, 1, 65535),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DEPLOYMENT_COLOR: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a short lowercase name such as blue or green')
+      .default('local'),
+    APP_VERSION: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/, 'must be a version or image tag (letters, digits, . _ + -)')
+      .default('dev'),
+
+    REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
+    REDIS_AUTH_TOKEN: z.string().min(1).optional(),
+    REDIS_REQUIRED: bool(false),
+    REDIS_CONNECT_TIMEOUT_MS: int(1000, 50, 60_000),
+    REDIS_COMMAND_TIMEOUT_MS: int(250, 10, 60_000),
+    REDIS_HEALTH_TIMEOUT_MS: int(500, 10, 60_000),
+
+    CACHE_TTL_SECONDS: int(60, 1, 30 * 86400),
+    CACHE_STALE_TTL_SECONDS: int(86400, 0, 30 * 86400),
+
+    UPSTREAM_URL: httpUrl,
+    UPSTREAM_TIMEOUT_MS: int(5000, 10, 120_000),
+    UPSTREAM_MAX_BYTES: int(1024 * 1024, 1, 64 * 1024 * 1024),
+
+    BREAKER_ERROR_THRESHOLD_PERCENT: int(50, 1, 100),
+    BREAKER_VOLUME_THRESHOLD: int(5, 1, 100_000),
+    BREAKER_ROLLING_WINDOW_MS: int(10_000, 100, 600_000),
+    BREAKER_RESET_TIMEOUT_MS: int(10_000, 10, 600_000),
+
+    REQUEST_TIMEOUT_MS: int(15_000, 100, 600_000),
+    MAX_BODY_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
+    KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1000, 600_000),
+    HEADERS_TIMEOUT_MS: int(66_000, 1000, 600_000),
+    DRAIN_DELAY_SECONDS: seconds(5, 300),
+    STOP_TIMEOUT_SECONDS: seconds(30, 600),
+
+    ALLOWED_HOSTS: list('localhost,127.0.0.1,[::1]'),
+    ALLOWED_ORIGINS: list('localhost,127.0.0.1,[::1]'),
+
+    AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
+    JWKS_URL: httpUrl.optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    MCP_RESOURCE_URL: httpUrl.optional(),
+
+    OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.HEADERS_TIMEOUT_MS <= c.KEEP_ALIVE_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: 'must be greater than KEEP_ALIVE_TIMEOUT_MS' });
+    }
+    if (c.STOP_TIMEOUT_SECONDS <= c.DRAIN_DELAY_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['STOP_TIMEOUT_SECONDS'], message: 'must be greater than DRAIN_DELAY_SECONDS' });
+    }
+    if (c.AUTH_MODE === 'jwt') {
+      for (const k of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+        if (!c[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when AUTH_MODE=jwt' });
+      }
+    }
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`invalid configuration: ${variable}: ${detail}`);
+  }
+}
+
+/** Parses the environment; throws a ConfigError naming the first bad variable (never its value, which may be a secret). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "unset", as with `-e FOO=` in a task definition.
+  const input = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const variable = String(issue.path[0] ?? 'environment');
+  const detail = issue.code === 'invalid_type' && input[variable] === undefined ? 'is required' : issue.message;
+  throw new ConfigError(variable, detail);
+}

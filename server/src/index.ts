@@ -1,0 +1,24 @@
+import { ConfigError, loadConfig, type Config } from './config.js';
+
+async function start(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      // One line naming the variable, no stack: this lands in the task's stopped reason and logs.
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: err.message, variable: err.variable })}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  // Tracing must patch http, undici and redis before anything loads them; when it is off, none of it loads.
+  const stopTelemetry = config.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('./telemetry.js')).startTelemetry(config) : undefined;
+  const { main } = await import('./main.js');
+  await main(config, stopTelemetry);
+}
+
+start().catch((err: Error) => {
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `startup failed: ${err.message}` })}\n`);
+  process.exit(1);
+});

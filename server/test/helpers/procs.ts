@@ -1,0 +1,295 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const SERVER_ROOT = resolve(__dirname, '..', '..', '..');
+export const SERVER_ENTRY = join(SERVER_ROOT, 'dist', 'index.js');
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or the deadline passes (throws with the last error). */
+export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+// ---------- redis-server ----------
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+export interface RedisOptions {
+  password?: string;
+  tls?: TlsFiles;
+}
+
+export class RedisProcess {
+  private child?: ChildProcess;
+  private readonly dir = tempDir('mcp-redis-');
+  output = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly opts: RedisOptions,
+  ) {}
+
+  static async start(opts: RedisOptions = {}): Promise<RedisProcess> {
+    const r = new RedisProcess(await freePort(), opts);
+    await r.start();
+    return r;
+  }
+
+  get url(): string {
+    return `${this.opts.tls ? 'rediss' : 'redis'}://${this.opts.tls ? 'localhost' : '127.0.0.1'}:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const args = ['--bind', '127.0.0.1', '--dir', this.dir.path, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
+    if (this.opts.tls) {
+      args.push('--port', '0', '--tls-port', String(this.port));
+      args.push('--tls-cert-file', this.opts.tls.cert, '--tls-key-file', this.opts.tls.key, '--tls-ca-cert-file', this.opts.tls.ca);
+      args.push('--tls-auth-clients', 'no');
+    } else {
+      args.push('--port', String(this.port));
+    }
+    if (this.opts.password) args.push('--requirepass', this.opts.password);
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.output = '';
+    child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${this.output}`);
+        return this.output.includes('Ready to accept connections');
+      },
+      'redis-server to accept connections',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.child) await stopChild(this.child, 'SIGTERM');
+    this.child = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    this.dir.remove();
+  }
+}
+
+/** A CA and a server certificate for localhost/127.0.0.1, made with openssl at test time. */
+export function makeTlsFiles(dir: string): TlsFiles {
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=mcp-test-ca']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
+  const ext = join(dir, 'ext.cnf');
+  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', ext]);
+  return { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') };
+}
+
+// ---------- a local upstream ----------
+
+export class Upstream {
+  readonly hits = new Map<string, number>();
+  /** 'ok' answers 200, 'fail' answers 500 to everything. */
+  mode: 'ok' | 'fail' = 'ok';
+  delayMs = 0;
+  /** Paths under /slow/ take this long to answer. */
+  slowMs = 3000;
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<Upstream> {
+    let self: Upstream | undefined;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => void self!.handle(req, res));
+    server.keepAliveTimeout = 1000;
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    self = new Upstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return self;
+  }
+
+  count(path: string): number {
+    return this.hits.get(path) ?? 0;
+  }
+
+  get total(): number {
+    let n = 0;
+    for (const v of this.hits.values()) n += v;
+    return n;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? '/';
+    this.hits.set(path, this.count(path) + 1);
+    if (this.delayMs) await sleep(this.delayMs);
+    if (path.startsWith('/slow/')) await sleep(this.slowMs);
+    if (this.mode === 'fail') {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream broken');
+      return;
+    }
+    if (path.startsWith('/missing')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing');
+      return;
+    }
+    if (path.startsWith('/redirect')) {
+      res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(`content of ${path} #${this.count(path)}`);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+// ---------- the server under test ----------
+
+export class ServerProcess {
+  readonly logs: string[] = [];
+  stderr = '';
+  private exit?: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly port: number,
+    readonly metricsPort: number,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  get mcpUrl(): string {
+    return `${this.url}/mcp`;
+  }
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.metricsPort}/metrics`;
+  }
+
+  /** Runs `node dist/index.js` with a minimal environment plus `env`, and waits for /health/live. */
+  static async start(env: Record<string, string>, opts: { discardLogs?: boolean } = {}): Promise<ServerProcess> {
+    const port = await freePort();
+    const metricsPort = await freePort();
+    const child = spawn(process.execPath, [SERVER_ENTRY], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        DRAIN_DELAY_SECONDS: '0',
+        STOP_TIMEOUT_SECONDS: '10',
+        ...env,
+      },
+      stdio: ['ignore', opts.discardLogs ? 'ignore' : 'pipe', 'pipe'],
+    });
+    const sp = new ServerProcess(child, port, metricsPort);
+    sp.exit = once(child, 'exit').then(([code]) => code as number | null);
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      sp.logs.push(...lines.filter(Boolean));
+    });
+    child.stderr!.on('data', (d: Buffer) => (sp.stderr += d.toString()));
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${sp.stderr}`);
+      return (await fetch(`${sp.url}/health/live`)).ok;
+    }, 'the server to be live');
+    return sp;
+  }
+
+  parsedLogs(): Record<string, unknown>[] {
+    return this.logs.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  async ready(): Promise<{ status: number; body: Record<string, any>; contentType: string | null }> {
+    const res = await fetch(`${this.url}/health/ready`);
+    return { status: res.status, body: (await res.json()) as Record<string, any>, contentType: res.headers.get('content-type') };
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(this.metricsUrl)).text();
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
+  waitExit(): Promise<number | null> {
+    return this.exit!;
+  }
+
+  async stop(): Promise<number | null> {
+    return stopChild(this.child, 'SIGTERM');
+  }
+}
+
+/** Reads one sample value from Prometheus text, e.g. metric('mcp_cache_hits_total'). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const ls = m[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => ls.includes(`${k}="${v}"`))) return Number(m[3]);
+  }
+  return undefined;
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { connect } from './helpers/mcp.js';
+import { RedisProcess, ServerProcess, Upstream } from './helpers/procs.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+};
+
+/** node:http, because fetch() will not send a forged Host header. */
+function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; contentType: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type']), text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('malformed and hostile requests', () => {
+  let redis: RedisProcess;
+  let upstream: Upstream;
+  let server: ServerProcess;
+
+  before(async () => {
+    redis = await RedisProcess.start();
+    upstream = await Upstream.start();
+    upstream.slowMs = 5000;
+    server = await ServerProcess.start({
+      REDIS_URL: redis.url,
+      UPSTREAM_URL: upstream.url,
+      MAX_BODY_BYTES: '65536',
+      REQUEST_TIMEOUT_MS: '500',
+      UPSTREAM_TIMEOUT_MS: '10000',
+      ALLOWED_HOSTS: 'localhost,127.0.0.1,mcp.example.com',
+      ALLOWED_ORIGINS: 'app.example.com',
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+    await upstream?.close();
+    await redis?.destroy();
+  });
+
+  it('answers each bad request with a 4xx JSON-RPC error, never a 500 or a crash', async () => {
+    const rpc = (body: unknown) => JSON.stringify(body);
+    const cases: { name: string; method?: string; headers?: Record<string, string>; body?: string; status: number; code?: number }[] = [
+      { name: 'malformed JSON', body: '{"jsonrpc":"2.0",', status: 400, code: -32700 },
+      { name: 'truncated JSON', body: '[{"jsonrpc"', status: 400, code: -32700 },
+      { name: 'wrong content type', headers: { 'content-type': 'text/plain' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 415 },
+      { name: 'form content type', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b', status: 415 },
+      { name: 'no Accept for JSON and SSE', headers: { accept: 'text/html' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 406 },
+      { name: 'unknown method', body: rpc({ jsonrpc: '2.0', id: 7, method: 'foo/bar' }), status: 404, code: -32601 },
+      { name: 'unimplemented spec method', body: rpc({ jsonrpc: '2.0', id: 8, method: 'prompts/list' }), status: 404, code: -32601 },
+      { name: 'empty body', body: '', status: 400 },
+      { name: 'empty batch', body: '[]', status: 400, code: -32600 },
+      { name: 'missing jsonrpc field', body: rpc({ id: 1, method: 'ping' }), status: 400, code: -32600 },
+      { name: 'jsonrpc 1.0', body: rpc({ jsonrpc: '1.0', id: 1, method: 'ping' }), status: 400, code: -32600 },
+      { name: 'a bare string', body: '"hello"', status: 400, code: -32600 },
+      { name: 'unsupported protocol version', headers: { 'mcp-protocol-version': '1999-01-01' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 400 },
+      { name: 'body over MAX_BODY_BYTES', body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(70_000) } }), status: 413 },
+      { name: 'GET (no sessions)', method: 'GET', status: 405 },
+      { name: 'DELETE (no sessions)', method: 'DELETE', status: 405 },
+      { name: 'PUT', method: 'PUT', body: '{}', status: 405 },
+      { name: 'Host not allowed', headers: { host: 'evil.example.net' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 403 },
+      { name: 'Origin not allowed', headers: { origin: 'https://evil.example.net' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 403 },
+    ];
+    assert.ok(cases.length >= 10);
+    for (const c of cases) {
+      const res = await rawPost(server.mcpUrl, { ...JSON_HEADERS, ...c.headers }, c.body ?? '');
+      const r =
+        c.method === undefined
+          ? res
+          : await fetch(server.mcpUrl, { method: c.method, headers: JSON_HEADERS, body: c.body ?? null }).then(async (f) => ({
+              status: f.status,
+              contentType: f.headers.get('content-type') ?? '',
+              text: await f.text(),
+            }));
+      assert.equal(r.status, c.status, `${c.name}: ${r.text}`);
+      assert.match(r.contentType, /application\/json/, c.name);
+      const body = JSON.parse(r.text) as { jsonrpc: string; error: { code: number; message: string } };
+      assert.equal(body.jsonrpc, '2.0', c.name);
+      assert.equal(typeof body.error.code, 'number', c.name);
+      if (c.code !== undefined) assert.equal(body.error.code, c.code, c.name);
+      assert.ok(!/\n\s+at /.test(r.text), `${c.name}: no stack trace`);
+    }
+
+    // Still up, and still serving.
+    const client = await connect(server.mcpUrl);
+    await client.ping();
+    await client.close();
+    assert.equal(server.child.exitCode, null);
+  });
+
+  it('accepts an allowed Origin and Host', async () => {
+    const res = await rawPost(
+      server.mcpUrl,
+      { ...JSON_HEADERS, origin: 'https://app.example.com', host: 'mcp.example.com:443' },
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    );
+    assert.equal(res.status, 200, res.text);
+  });
+
+  it('ends a request that outlives REQUEST_TIMEOUT_MS with a JSON-RPC error, on either protocol revision', async () => {
+    const call = (id: number, _meta?: object) =>
+      rawPost(
+        server.mcpUrl,
+        _meta ? { ...JSON_HEADERS, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'cached_fetch' } : JSON_HEADERS,
+        JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path: `/slow/${id}` }, ...(_meta ? { _meta } : {}) } }),
+      );
+    const t0 = performance.now();
+    const [modern, legacy] = await Promise.all([call(42, ENVELOPE), call(43)]);
+    assert.ok(performance.now() - t0 < 3000, 'answered at the timeout, not when the upstream finished');
+
+    assert.equal(modern.status, 504, modern.text);
+    const m = JSON.parse(modern.text) as { id: number; error: { code: number } };
+    assert.deepEqual([m.id, m.error.code], [42, -32001]);
+
+    // The 2025 leg had already opened its SSE stream: the error arrives as the stream's answer.
+    assert.equal(legacy.status, 200);
+    const data = /^data: (.*)$/m.exec(legacy.text);
+    const l = JSON.parse(data![1]!) as { id: number; error: { code: number } };
+    assert.deepEqual([l.id, l.error.code], [43, -32001]);
+
+    assert.equal((await fetch(`${server.url}/health/live`)).status, 200);
+  });
+});

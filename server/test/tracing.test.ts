@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { cachedFetch, connect } from './helpers/mcp.js';
+import { RedisProcess, ServerProcess, Upstream, waitFor } from './helpers/procs.js';
+
+describe('tracing and logs', () => {
+  let redis: RedisProcess;
+  let upstream: Upstream;
+  let collector: Server;
+  const exports: { path: string; body: string }[] = [];
+  let traced: ServerProcess;
+  let untraced: ServerProcess;
+
+  before(async () => {
+    collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        exports.push({ path: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    collector.listen(0, '127.0.0.1');
+    await once(collector, 'listening');
+    redis = await RedisProcess.start();
+    upstream = await Upstream.start();
+    const env = { REDIS_URL: redis.url, UPSTREAM_URL: upstream.url };
+    [traced, untraced] = await Promise.all([
+      ServerProcess.start({
+        ...env,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+      }),
+      ServerProcess.start(env),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([traced?.stop(), untraced?.stop()]);
+    await upstream?.close();
+    await redis?.destroy();
+    collector?.close();
+  });
+
+  it('exports OTLP spans for the request, the Redis commands and the upstream call', async () => {
+    const client = await connect(traced.mcpUrl);
+    await cachedFetch(client, '/traced');
+    await client.close();
+    const all = await waitFor(() => {
+      const text = exports.map((e) => e.body).join('\n');
+      return /"redis"/.test(text) && text.includes('/traced') && text.includes('POST') ? text : undefined;
+    }, 'spans at the collector', 10_000, 100);
+    assert.ok(exports.every((e) => e.path === '/v1/traces'));
+    const spans = exports.flatMap((e) => {
+      const doc = JSON.parse(e.body) as { resourceSpans: { scopeSpans: { spans: { name: string; kind: number }[] }[] }[] };
+      return doc.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+    });
+    assert.ok(spans.some((s) => s.kind === 2 && s.name.startsWith('POST')), 'an HTTP server span');
+    assert.ok(spans.some((s) => s.kind === 3 && /GET|SET/.test(s.name) && !s.name.startsWith('POST')), 'Redis/upstream client spans');
+    assert.match(all, /mcp-server/);
+  });
+
+  it('puts the trace id of an incoming traceparent on the request log line', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(traced.mcpUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        'x-request-id': 'req-trace-1',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    assert.equal(res.headers.get('x-request-id'), 'req-trace-1');
+    await res.text();
+    const line = await waitFor(() => traced.parsedLogs().find((l) => (l.req as { id?: string } | undefined)?.id === 'req-trace-1'), 'the request log line');
+    assert.equal(line.trace_id, traceId);
+    assert.equal(typeof line.span_id, 'string');
+    assert.equal((line.res as { statusCode: number }).statusCode, 200);
+  });
+
+  it('with tracing off: JSON log lines with a request id and no trace ids', async () => {
+    const res = await fetch(untraced.mcpUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    const id = res.headers.get('x-request-id');
+    assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+    await res.text();
+    const line = await waitFor(() => untraced.parsedLogs().find((l) => (l.req as { id?: string } | undefined)?.id === id), 'the request log line');
+    assert.equal(line.trace_id, undefined);
+    assert.equal(line.level, 'info');
+    assert.equal(untraced.parsedLogs().find((l) => l.msg === 'listening')?.tracing, false);
+    assert.equal(traced.parsedLogs().find((l) => l.msg === 'listening')?.tracing, true);
+  });
+});
