@@ -15,9 +15,6 @@ const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
 /** CloudWatch Logs accepts only these retention periods. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-/** Seconds between the server's own shutdown deadline and ECS's SIGKILL. */
-export const SHUTDOWN_MARGIN_SECONDS = 5;
-
 /** Names that suggest a secret; those belong in Secrets Manager, never in plain environment variables. */
 export const SECRET_LOOKING_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
@@ -127,8 +124,8 @@ const serviceSchema = z.strictObject({
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace"]).default("info"),
   /** Host names clients use to reach /mcp (the server refuses others); the load balancer's own DNS name is always allowed. */
   allowedHosts: z.array(z.string().regex(/^[a-z0-9.-]+$/, { message: 'expected a host name such as "mcp.example.com"' })).default([]),
-  /** Browser origins allowed to call /mcp; non-browser MCP clients send none. */
-  allowedOrigins: z.array(z.url({ protocol: /^https?$/, message: "expected an origin such as https://app.example.com" })).default([]),
+  /** Host names of browser origins allowed to call /mcp; non-browser MCP clients send no Origin. @default the server's (localhost only) */
+  allowedOrigins: z.array(z.string().regex(/^[a-z0-9.-]+$/, { message: 'expected the host name of an origin, such as "app.example.com"' })).default([]),
   /** Extra plain environment variables; secret-looking names are refused. */
   environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected an UPPER_SNAKE_CASE variable name" }), z.string()).default({}),
 });
@@ -309,8 +306,8 @@ function checkService(config: Config, issue: Issue): void {
   if (loadBalancer.deregistrationDelaySeconds >= service.stopTimeoutSeconds) {
     issue(["loadBalancer", "deregistrationDelaySeconds"], `expected less than service.stopTimeoutSeconds (${service.stopTimeoutSeconds}) so a task is deregistered before it is killed`);
   }
-  if (service.drainDelaySeconds >= service.stopTimeoutSeconds - SHUTDOWN_MARGIN_SECONDS) {
-    issue(["service", "drainDelaySeconds"], `expected less than service.stopTimeoutSeconds - ${SHUTDOWN_MARGIN_SECONDS} (${service.stopTimeoutSeconds - SHUTDOWN_MARGIN_SECONDS}) so in-flight requests can finish`);
+  if (service.drainDelaySeconds >= service.stopTimeoutSeconds) {
+    issue(["service", "drainDelaySeconds"], `expected less than service.stopTimeoutSeconds (${service.stopTimeoutSeconds}) so in-flight requests can finish`);
   }
   if (service.keepAliveTimeoutSeconds <= loadBalancer.idleTimeoutSeconds) {
     issue(["service", "keepAliveTimeoutSeconds"], `expected more than loadBalancer.idleTimeoutSeconds (${loadBalancer.idleTimeoutSeconds}); otherwise the server closes connections the load balancer still uses (502s)`);

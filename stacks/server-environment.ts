@@ -1,8 +1,8 @@
-import { SHUTDOWN_MARGIN_SECONDS, type EnvironmentConfig } from "../config/schema";
+import type { EnvironmentConfig } from "../config/schema";
 
 /**
- * The image contract's plain environment variables for one environment (server/README.md lists
- * them all). Secrets are not here: they go to ECS as secrets.
+ * The image contract's plain environment variables for one environment (the README's server
+ * configuration table lists them all). Secrets are not here: they go to ECS as secrets.
  */
 export function serverEnvironment(config: EnvironmentConfig, wiring: { redisUrl: string; loadBalancerDnsName: string; otlpEndpoint: string }): Record<string, string> {
   const svc = config.service;
@@ -14,13 +14,13 @@ export function serverEnvironment(config: EnvironmentConfig, wiring: { redisUrl:
     CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
     LOG_LEVEL: svc.logLevel,
     ALLOWED_HOSTS: [wiring.loadBalancerDnsName, ...(config.loadBalancer.hostName ? [config.loadBalancer.hostName] : []), ...svc.allowedHosts].join(","),
-    ALLOWED_ORIGINS: svc.allowedOrigins.join(","),
+    ...(svc.allowedOrigins.length > 0 ? { ALLOWED_ORIGINS: svc.allowedOrigins.join(",") } : {}),
     // Above the load balancer's idle timeout, so the server never closes a connection the ALB may reuse.
     KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),
     HEADERS_TIMEOUT_MS: String(keepAliveMs + 1000),
     DRAIN_DELAY_SECONDS: String(svc.drainDelaySeconds),
-    // The server's own deadline comes before ECS's SIGKILL.
-    STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds - SHUTDOWN_MARGIN_SECONDS),
+    // The task's stop timeout: the server exits a second before ECS would SIGKILL it.
+    STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds),
     OTEL_EXPORTER_OTLP_ENDPOINT: wiring.otlpEndpoint,
   };
 }
