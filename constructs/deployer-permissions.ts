@@ -15,6 +15,8 @@ export interface DeployerScope {
   readonly stateKey: string;
   /** ARN of the server's image repository. */
   readonly imageRepositoryArn: string;
+  /** ARN of the permissions boundary every `<namePrefix>-*` role must carry (workloadBoundaryArn). */
+  readonly workloadBoundaryArn: string;
 }
 
 /** Services whose first use in an account creates a service-linked role, which needs the caller's permission. */
@@ -431,9 +433,31 @@ function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
     {
       sid: "ManageEnvironmentRoles",
       // Only roles named mcp-<env>-*: the GitHub roles themselves are named outside that prefix,
-      // so this role can never widen its own trust or permissions.
-      actions: ["iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:TagRole", "iam:UntagRole"],
+      // so this role can never widen its own trust or permissions. None of these adds permissions to a role.
+      actions: ["iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:DeleteRolePolicy", "iam:TagRole", "iam:UntagRole"],
       resources: [arn.role],
+    },
+    {
+      sid: "GrantOnlyWithinBoundary",
+      // A role may be created or given permissions only with the workload boundary on it, so no
+      // policy written here (AdministratorAccess included) lets a task do more than the boundary.
+      // Managed-policy attachment is not granted at all: the workload roles use inline policies.
+      actions: ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+      resources: [arn.role],
+      condition: [{ test: "StringEquals", variable: "iam:PermissionsBoundary", values: [scope.workloadBoundaryArn] }],
+    },
+    {
+      sid: "DenyRemovingBoundaries",
+      effect: "Deny",
+      actions: ["iam:DeleteRolePermissionsBoundary"],
+      resources: [`arn:aws:iam::${scope.accountId}:role/*`],
+    },
+    {
+      sid: "DenyChangingBoundary",
+      // No Allow here covers the boundary policy; the Deny keeps it so whatever is added later.
+      effect: "Deny",
+      actions: ["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"],
+      resources: [scope.workloadBoundaryArn],
     },
     {
       sid: "PassRolesToTasks",

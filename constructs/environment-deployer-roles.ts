@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { deployStatements, readStatements, type DeployerScope } from "./deployer-permissions";
 import { GithubActionsRole } from "./github-actions-role";
+import { WorkloadPermissionsBoundary } from "./workload-permissions-boundary";
 
 export interface EnvironmentDeployerRolesProps {
   /** Environment name, e.g. "staging"; also the GitHub environment the deploy role trusts. Required. */
@@ -23,24 +24,35 @@ export interface EnvironmentDeployerRolesProps {
   readonly namePrefix?: string;
   /** `project` tag the environment stack puts on every resource. @default "mcp-deploy" */
   readonly projectTag?: string;
+  /** Let the environment's tasks open ECS Exec sessions (its `service.enableExecuteCommand`), within the workload boundary. @default false */
+  readonly executeCommand?: boolean;
   /** Longest deploy session: a release bakes each promotion step, so it outlasts the 1-hour default. @default 10800 */
   readonly deploySessionSeconds?: number;
 }
 
 /**
- * The two roles GitHub Actions uses for one environment:
+ * The two roles GitHub Actions uses for one environment, and the boundary of the roles it deploys:
  * - plan: read-only, for `cdktf diff` on pull requests (it can write only the state lock);
  * - deploy: applies the stack and runs releases, only from jobs of the GitHub environment of the
- *   same name, so the environment's protection rules (required reviewers, branch main) gate it.
- * Both are named `github-mcp-<env>-*`, outside the `mcp-<env>-*` prefix the deploy role may manage.
+ *   same name, so the environment's protection rules (required reviewers, branch main) gate it;
+ * - boundary: the permissions boundary the deploy role must put on every `mcp-<env>-*` role it
+ *   creates or changes, so no role it writes can do more than the workloads need.
+ * Both roles are named `github-mcp-<env>-*`, outside the `mcp-<env>-*` prefix the deploy role may manage.
  */
 export class EnvironmentDeployerRoles extends Construct {
   public readonly plan: GithubActionsRole;
   public readonly deploy: GithubActionsRole;
+  public readonly boundary: WorkloadPermissionsBoundary;
 
   constructor(scope: Construct, id: string, props: EnvironmentDeployerRolesProps) {
     super(scope, id);
     const namePrefix = props.namePrefix ?? `mcp-${props.environment}`;
+    this.boundary = new WorkloadPermissionsBoundary(this, "workload-boundary", {
+      namePrefix,
+      accountId: props.accountId,
+      region: props.region,
+      executeCommand: props.executeCommand,
+    });
     const permissions: DeployerScope = {
       environment: props.environment,
       namePrefix,
@@ -50,6 +62,7 @@ export class EnvironmentDeployerRoles extends Construct {
       stateBucket: props.stateBucket,
       stateKey: props.stateKey ?? `mcp-deploy/${props.environment}.tfstate`,
       imageRepositoryArn: props.imageRepositoryArn,
+      workloadBoundaryArn: this.boundary.arn,
     };
     const common = { oidcProviderArn: props.oidcProviderArn, repository: props.repository };
 

@@ -19,6 +19,8 @@ export interface ServiceRoleOptions {
   readonly trustConditions?: PolicyStatement["condition"];
   /** Inline permissions; none when empty. */
   readonly statements: PolicyStatement[];
+  /** ARN of a managed policy capping what the role may ever do, whatever its policies say. @default none */
+  readonly permissionsBoundary?: string;
 }
 
 /** A role one AWS service may assume, with an inline least-privilege policy. */
@@ -30,7 +32,7 @@ export function serviceRole(scope: Construct, id: string, options: ServiceRoleOp
       condition: options.trustConditions,
     },
   ]);
-  const role = new IamRole(scope, id, { name: options.name, assumeRolePolicy: trust.json });
+  const role = new IamRole(scope, id, { name: options.name, assumeRolePolicy: trust.json, permissionsBoundary: options.permissionsBoundary });
   if (options.statements.length > 0) {
     new IamRolePolicy(scope, `${id}-policy`, {
       name: `${options.name}-policy`,

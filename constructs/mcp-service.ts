@@ -65,6 +65,8 @@ export interface McpServiceProps {
   readonly sidecars?: ContainerDefinition[];
   /** Extra permissions of the task role, for those sidecars. @default none */
   readonly taskRoleStatements?: PolicyStatement[];
+  /** ARN of the permissions boundary put on the task and execution roles. @default none */
+  readonly permissionsBoundaryArn?: string;
   /** CPU architecture of the image. @default "X86_64" */
   readonly cpuArchitecture?: "X86_64" | "ARM64";
 }
@@ -108,6 +110,7 @@ export class McpService extends Construct {
     const executionRole = serviceRole(this, "execution-role", {
       name: `${this.serviceName}-execution`,
       service: "ecs-tasks.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundaryArn,
       statements: [
         ...(repository
           ? [
@@ -123,6 +126,7 @@ export class McpService extends Construct {
     const taskRole = serviceRole(this, "task-role", {
       name: `${this.serviceName}-task`,
       service: "ecs-tasks.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundaryArn,
       statements: [
         ...(props.taskRoleStatements ?? []),
         ...(props.enableExecuteCommand

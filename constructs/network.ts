@@ -33,6 +33,8 @@ export interface NetworkProps {
   readonly interfaceEndpoints?: boolean;
   /** Days to keep VPC flow logs. @default 90 */
   readonly flowLogRetentionDays?: number;
+  /** ARN of the permissions boundary put on the flow-logs role. @default none */
+  readonly permissionsBoundaryArn?: string;
 }
 
 const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"];
@@ -110,7 +112,7 @@ export class Network extends Construct {
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
 
-    this.addFlowLogs(name, props.flowLogRetentionDays ?? 90);
+    this.addFlowLogs(name, props.flowLogRetentionDays ?? 90, props.permissionsBoundaryArn);
 
     // Image layers come from S3: the gateway endpoint is free and keeps them off NAT.
     new VpcEndpoint(this, "s3-endpoint", {
@@ -123,11 +125,12 @@ export class Network extends Construct {
     if (props.interfaceEndpoints ?? true) this.addInterfaceEndpoints(name, props.region, props.cidr);
   }
 
-  private addFlowLogs(name: string, retentionDays: number): void {
+  private addFlowLogs(name: string, retentionDays: number, permissionsBoundary: string | undefined): void {
     const logGroup = new CloudwatchLogGroup(this, "flow-logs", { name: `/vpc/${name}/flow-logs`, retentionInDays: retentionDays });
     const role = serviceRole(this, "flow-logs-role", {
       name: `${name}-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",
+      permissionsBoundary,
       statements: [
         {
           actions: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],

@@ -58,8 +58,9 @@ export function bootstrapStatePath(stackId: string): string {
 /**
  * What an AWS account needs before its environment stacks can be deployed from CI: the Terraform
  * state bucket, the server's image repository, GitHub's OIDC provider, a role that pushes images
- * from main, and per environment a read-only plan role and a deploy role. Applied once per account
- * by a person with administrator access, with local state.
+ * from main, and per environment a read-only plan role, a deploy role and the permissions boundary
+ * of the environment's own roles. Applied once per account by a person with administrator access,
+ * with local state.
  */
 export class BootstrapStack extends TerraformStack {
   public readonly imageRepository: ImageRepository;
@@ -104,12 +105,14 @@ export class BootstrapStack extends TerraformStack {
         oidcProviderArn: oidc.provider.arn,
         stateBucket: environment.stateBackend.bucket,
         imageRepositoryArn: this.imageRepository.repository.arn,
+        executeCommand: environment.service.enableExecuteCommand,
       });
       this.deployers[environment.name] = roles;
       const variable = environment.name.toUpperCase().replace(/-/g, "_");
       new TerraformOutput(this, `${environment.name}_plan_role_arn`, { value: roles.plan.role.arn, description: `GitHub repository variable AWS_PLAN_ROLE_ARN_${variable}` });
       new TerraformOutput(this, `${environment.name}_deploy_role_arn`, { value: roles.deploy.role.arn, description: `GitHub repository variable AWS_DEPLOY_ROLE_ARN_${variable}` });
       new TerraformOutput(this, `${environment.name}_image_push_role_arn`, { value: imagePush.role.arn, description: `GitHub repository variable AWS_IMAGE_ROLE_ARN_${variable}` });
+      new TerraformOutput(this, `${environment.name}_workload_boundary_arn`, { value: roles.boundary.policy.arn, description: `Permissions boundary of every role of the ${environment.name} stack` });
     }
     new TerraformOutput(this, "image_repository_url", { value: this.imageRepository.repository.repositoryUrl, description: "Where the workflow pushes the server image" });
     new TerraformOutput(this, "github_oidc_provider_arn", { value: oidc.provider.arn });

@@ -15,6 +15,7 @@ import { RedisCache } from "../constructs/redis-cache";
 import { ServiceAutoscaling } from "../constructs/service-autoscaling";
 import { ServiceCluster } from "../constructs/service-cluster";
 import { OTLP_ENDPOINT, TelemetrySidecar } from "../constructs/telemetry-sidecar";
+import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 import { serverEnvironment } from "./server-environment";
 
 export const PROJECT = "mcp-deploy";
@@ -27,6 +28,8 @@ export class McpServerStack extends TerraformStack {
   constructor(scope: Construct, id: string, { config, release }: Environment) {
     super(scope, id);
     const name = `mcp-${config.name}`;
+    // Created by the bootstrap stack, which must be applied first; the deploy role may create roles only with it.
+    const permissionsBoundaryArn = workloadBoundaryArn(config.aws.accountId, name);
     const { network: net, loadBalancer: lb, service: svc, redis: cache, alarms, observability: obs } = config;
 
     new AwsProvider(this, "aws", {
@@ -53,6 +56,7 @@ export class McpServerStack extends TerraformStack {
       natGateways: net.natGateways,
       interfaceEndpoints: net.interfaceEndpoints,
       flowLogRetentionDays: net.flowLogRetentionDays,
+      permissionsBoundaryArn,
     });
 
     const redis = new RedisCache(this, "redis", {
@@ -128,6 +132,7 @@ export class McpServerStack extends TerraformStack {
         vpcEgressPorts: [redis.port],
         sidecars: [telemetry.container],
         taskRoleStatements: telemetry.taskRoleStatements,
+        permissionsBoundaryArn,
       });
       redis.allowFrom(color, service.securityGroup.id);
       new ServiceAutoscaling(this, `autoscaling-${color}`, {

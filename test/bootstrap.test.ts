@@ -1,5 +1,6 @@
 import { AggregateConfigError } from "../config/load";
 import { deployStatements } from "../constructs/deployer-permissions";
+import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 import { bootstrapAccounts, bootstrapStatePath } from "../stacks/bootstrap-stack";
 import { policyDocuments, repositoryAccounts, synthBootstrap } from "./support/bootstrap";
 import { resourcesOf, synthStack, validConfig, type TerraformJson } from "./support/fixtures";
@@ -151,6 +152,7 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
       stateBucket: config.stateBackend.bucket,
       stateKey: `mcp-deploy/${environment}.tfstate`,
       imageRepositoryArn: "arn:aws:ecr:eu-west-1:111111111111:repository/mcp-server",
+      workloadBoundaryArn: workloadBoundaryArn(config.aws.accountId, `mcp-${environment}`),
     }),
   ).flat();
   const writableServices = new Set(statements.flatMap((s) => s.actions!.map((a) => a.split(":")[0])));

@@ -48,6 +48,14 @@ describe.each(["staging", "production"] as const)("security posture of %s", (nam
     }
   });
 
+  it("puts the environment's workload boundary, made by the bootstrap stack, on every IAM role", () => {
+    const [provider] = json.provider.aws;
+    const [account] = provider.allowed_account_ids as string[];
+    const roles = all("aws_iam_role");
+    expect(roles.length).toBeGreaterThan(0);
+    for (const [, role] of roles) expect([role.name, role.permissions_boundary]).toEqual([role.name, `arn:aws:iam::${account}:policy/mcp-${name}-workload-boundary`]);
+  });
+
   it("sets a retention period on every log group", () => {
     for (const [, group] of all("aws_cloudwatch_log_group")) expect(group.retention_in_days).toBeGreaterThan(0);
   });

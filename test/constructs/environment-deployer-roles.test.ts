@@ -4,6 +4,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { deployStatements, readStatements, type DeployerScope } from "../../constructs/deployer-permissions";
 import { EnvironmentDeployerRoles, type EnvironmentDeployerRolesProps } from "../../constructs/environment-deployer-roles";
 import type { PolicyStatement } from "../../constructs/iam";
+import { workloadBoundaryArn } from "../../constructs/workload-permissions-boundary";
+import { arnMatches } from "../support/iam";
 
 const props: EnvironmentDeployerRolesProps = {
   environment: "staging",
@@ -24,9 +26,12 @@ const scope: DeployerScope = {
   stateBucket: "acme-tfstate",
   stateKey: "mcp-deploy/staging.tfstate",
   imageRepositoryArn: props.imageRepositoryArn,
+  workloadBoundaryArn: "arn:aws:iam::111111111111:policy/mcp-staging-workload-boundary",
 };
 const deployGroups = deployStatements(scope);
 const everyDeployStatement = Object.values(deployGroups).flat();
+/** IAM actions that put permissions on a role. */
+const ROLE_GRANTS = ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"];
 const bySid = (statements: PolicyStatement[], sid: string) => statements.find((s) => s.sid === sid)!;
 
 /** The policy as IAM measures it: JSON without whitespace. */
@@ -36,7 +41,7 @@ function iamSize(statements: PolicyStatement[]): number {
       (all, c) => ({ ...all, [c.test]: { ...all[c.test], [c.variable]: c.values } }),
       {},
     );
-  return JSON.stringify({ Version: "2012-10-17", Statement: statements.map((s) => ({ Sid: s.sid, Effect: "Allow", Action: s.actions, Resource: s.resources, Condition: condition(s) })) }).length;
+  return JSON.stringify({ Version: "2012-10-17", Statement: statements.map((s) => ({ Sid: s.sid, Effect: s.effect ?? "Allow", Action: s.actions, Resource: s.resources, Condition: condition(s) })) }).length;
 }
 
 function trustSubjects(roleName: string): string[] {
@@ -90,6 +95,44 @@ describe("EnvironmentDeployerRoles", () => {
     ]);
   });
 
+  it("creates roles and writes their permissions only with the workload boundary on them", () => {
+    const granting = everyDeployStatement.filter((s) => (s.effect ?? "Allow") === "Allow" && s.actions!.some((a) => ROLE_GRANTS.includes(a)));
+    expect(granting.flatMap((s) => s.actions!.filter((a) => a.startsWith("iam:"))).sort()).toEqual(["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy"]);
+    for (const statement of granting) {
+      expect(statement.resources).toEqual(["arn:aws:iam::111111111111:role/mcp-staging-*"]);
+      expect(statement.condition).toEqual([{ test: "StringEquals", variable: "iam:PermissionsBoundary", values: ["arn:aws:iam::111111111111:policy/mcp-staging-workload-boundary"] }]);
+    }
+  });
+
+  it("denies removing any role's permissions boundary", () => {
+    expect(bySid(everyDeployStatement, "DenyRemovingBoundaries")).toEqual({
+      sid: "DenyRemovingBoundaries",
+      effect: "Deny",
+      actions: ["iam:DeleteRolePermissionsBoundary"],
+      resources: ["arn:aws:iam::111111111111:role/*"],
+    });
+  });
+
+  it("can never change the workload boundary policy itself", () => {
+    const deny = bySid(everyDeployStatement, "DenyChangingBoundary");
+    expect(deny.effect).toBe("Deny");
+    expect(deny.resources).toEqual([scope.workloadBoundaryArn]);
+    expect(deny.actions).toEqual(expect.arrayContaining(["iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion"]));
+    for (const statement of [...readStatements(scope), ...everyDeployStatement].filter((s) => (s.effect ?? "Allow") === "Allow")) {
+      if (!statement.actions!.some((a) => a.startsWith("iam:"))) continue;
+      for (const resource of statement.resources!) expect([statement.sid, arnMatches(resource, scope.workloadBoundaryArn)]).toEqual([statement.sid, false]);
+    }
+  });
+
+  it("creates the workload boundary the deploy role requires, named for the environment", () => {
+    const json = JSON.parse(Testing.synthScope((s) => new EnvironmentDeployerRoles(s, "deployers", props)));
+    const policyNames = Object.values(json.resource.aws_iam_policy as Record<string, { name: string }>).map((p) => p.name);
+    expect(policyNames).toContain("mcp-staging-workload-boundary");
+    const documents = Object.values(json.data.aws_iam_policy_document as Record<string, { statement: PolicyStatement[] }>).flatMap((d) => d.statement);
+    const required = documents.find((s) => s.sid === "GrantOnlyWithinBoundary")!.condition as { values: string[] }[];
+    expect(required[0].values).toEqual(["arn:aws:iam::111111111111:policy/mcp-staging-workload-boundary"]);
+  });
+
   it("deletes network resources and manages keys only where they carry this environment's tags", () => {
     for (const sid of ["ChangeOwnNetwork", "ManageOwnKeys"]) {
       expect(bySid(everyDeployStatement, sid).condition).toEqual(
@@ -110,7 +153,13 @@ describe("EnvironmentDeployerRoles", () => {
   });
 
   it("keeps every policy under IAM's 6,144-character limit for a managed policy", () => {
-    const long: DeployerScope = { ...scope, environment: "production-eu", namePrefix: "mcp-production-eu", stateBucket: "a-state-bucket-name-of-sixty-three-characters-long-abcdefghijkl" };
+    const long: DeployerScope = {
+      ...scope,
+      environment: "production-eu",
+      namePrefix: "mcp-production-eu",
+      stateBucket: "a-state-bucket-name-of-sixty-three-characters-long-abcdefghijkl",
+      workloadBoundaryArn: workloadBoundaryArn("111111111111", "mcp-production-eu"),
+    };
     for (const statements of [readStatements(long), ...Object.values(deployStatements(long))]) expect(iamSize(statements)).toBeLessThan(6144);
   });
 });

@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { McpService, ecrRepositoryArn, type McpServiceProps } from "../../constructs/mcp-service";
 
 const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"b".repeat(64)}`;
@@ -96,6 +97,16 @@ describe("McpService", () => {
   it("grants the task role nothing unless ECS Exec or a sidecar needs it", () => {
     expect(policyStatements(json(), "task-role")).toEqual([]);
     expect(policyStatements(json({ enableExecuteCommand: true }), "task-role")[0].actions).toContain("ssmmessages:OpenDataChannel");
+  });
+
+  it("puts the given permissions boundary on the task and execution roles, and none unless given", () => {
+    const boundary = "arn:aws:iam::123456789012:policy/mcp-test-workload-boundary";
+    const roles = (overrides: Partial<McpServiceProps> = {}) => Object.values(json(overrides).resource[IamRole.tfResourceType]) as { name: string; permissions_boundary?: string }[];
+    expect(roles({ permissionsBoundaryArn: boundary }).map((r) => [r.name, r.permissions_boundary])).toEqual([
+      ["mcp-test-green-execution", boundary],
+      ["mcp-test-green-task", boundary],
+    ]);
+    for (const role of roles()) expect(role.permissions_boundary).toBeUndefined();
   });
 
   it("reads the repository of an ECR image and ignores other registries", () => {

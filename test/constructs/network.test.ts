@@ -1,5 +1,6 @@
 import { Testing } from "cdktf";
 import { FlowLog } from "@cdktf/provider-aws/lib/flow-log";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { NatGateway } from "@cdktf/provider-aws/lib/nat-gateway";
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
@@ -37,6 +38,13 @@ describe("Network", () => {
   it("sends all VPC traffic to flow logs in CloudWatch", () => {
     const synthesized = Testing.synthScope((scope) => new Network(scope, "network", props));
     expect(synthesized).toHaveResourceWithProperties(FlowLog, { traffic_type: "ALL", log_destination_type: "cloud-watch-logs" });
+  });
+
+  it("puts the given permissions boundary on the flow-logs role, and none unless given", () => {
+    const boundary = "arn:aws:iam::123456789012:policy/mcp-test-workload-boundary";
+    const roles = (json: { resource: Record<string, Record<string, { name: string; permissions_boundary?: string }>> }) => Object.values(json.resource[IamRole.tfResourceType]);
+    expect(roles(synth({ permissionsBoundaryArn: boundary })).map((r) => [r.name, r.permissions_boundary])).toEqual([["mcp-test-flow-logs", boundary]]);
+    expect(roles(synth()).map((r) => r.permissions_boundary)).toEqual([undefined]);
   });
 
   it("adds the S3 gateway endpoint always and interface endpoints unless switched off", () => {
