@@ -5,7 +5,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { policyDocument } from "./iam";
+import { denyInsecureTransport, policyDocument } from "./iam";
 
 export interface AccessLogBucketProps {
   /** Prefix of the bucket name (AWS appends a unique suffix). Required. */
@@ -86,14 +86,7 @@ export class AccessLogBucket extends Construct {
       bucket: this.bucket.id,
       policy: policyDocument(this, "policy-document", [
         { sid: "LoadBalancerLogDelivery", actions: ["s3:PutObject"], principals: writers, resources: [`${this.bucket.arn}/${this.prefix}/AWSLogs/*`] },
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          actions: ["s3:*"],
-          principals: [{ type: "*", identifiers: ["*"] }],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyInsecureTransport(["s3:*"], [this.bucket.arn, `${this.bucket.arn}/*`]),
       ]).json,
     });
   }

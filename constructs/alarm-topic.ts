@@ -4,7 +4,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { policyDocument } from "./iam";
+import { denyInsecureTransport, policyDocument } from "./iam";
 
 export interface AlarmTopicProps {
   /** Topic name. Required. */
@@ -63,14 +63,7 @@ export class AlarmTopic extends Construct {
           resources: [this.topic.arn],
           condition: sameAccount,
         },
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          actions: ["sns:Publish"],
-          principals: [{ type: "*", identifiers: ["*"] }],
-          resources: [this.topic.arn],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
+        denyInsecureTransport(["sns:Publish"], [this.topic.arn]),
       ]).json,
     });
     const subscriptions = [...(props.emails ?? []).map((endpoint) => ({ protocol: "email", endpoint })), ...(props.httpsEndpoints ?? []).map((endpoint) => ({ protocol: "https", endpoint }))];

@@ -10,6 +10,18 @@ export function policyDocument(scope: Construct, id: string, statements: PolicyS
   return new DataAwsIamPolicyDocument(scope, id, { statement: statements });
 }
 
+/** Refuses any request to `resources` that does not arrive over TLS. */
+export function denyInsecureTransport(actions: string[], resources: string[]): PolicyStatement {
+  return {
+    sid: "DenyInsecureTransport",
+    effect: "Deny",
+    actions,
+    principals: [{ type: "*", identifiers: ["*"] }],
+    resources,
+    condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
+  };
+}
+
 export interface ServiceRoleOptions {
   /** Role name. */
   readonly name: string;

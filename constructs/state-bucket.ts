@@ -7,7 +7,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import type { TerraformProvider } from "cdktf";
-import { policyDocument } from "./iam";
+import { denyInsecureTransport, policyDocument } from "./iam";
 
 export interface StateBucketProps {
   /** Exact bucket name; the environment stacks' S3 backend names it in config. Required. */
@@ -75,16 +75,7 @@ export class StateBucket extends Construct {
     new S3BucketPolicy(this, "policy", {
       provider,
       bucket: this.bucket.id,
-      policy: policyDocument(this, "policy-document", [
-        {
-          sid: "DenyInsecureTransport",
-          effect: "Deny",
-          actions: ["s3:*"],
-          principals: [{ type: "*", identifiers: ["*"] }],
-          resources: [this.bucket.arn, `${this.bucket.arn}/*`],
-          condition: [{ test: "Bool", variable: "aws:SecureTransport", values: ["false"] }],
-        },
-      ]).json,
+      policy: policyDocument(this, "policy-document", [denyInsecureTransport(["s3:*"], [this.bucket.arn, `${this.bucket.arn}/*`])]).json,
     });
   }
 }
