@@ -72,6 +72,14 @@ describe("the GitHub workflows", () => {
       expect(called.filter((script) => !scripts.includes(script))).toEqual([]);
     });
 
+    it("installs the server's own dependencies wherever it runs npm test, which runs the server's tests", () => {
+      for (const job of Object.values(workflow(file).jobs)) {
+        const runs = job.steps.map((step) => step.run ?? "");
+        const testAt = runs.findIndex((run) => /\bnpm test\b/.test(run));
+        if (testAt >= 0) expect(runs.slice(0, testAt).some((run) => /npm ci --prefix server\b/.test(run))).toBe(true);
+      }
+    });
+
     it("pins every action to a full commit SHA with its version beside it, or to an exact version", () => {
       const lines = text(file).split("\n").filter((line) => /^\s*(-\s+)?uses:/.test(line));
       expect(lines.length).toBeGreaterThan(0);
