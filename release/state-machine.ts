@@ -57,7 +57,7 @@ export interface ReleasePolicy {
 }
 
 /** The task count the stack gives a colour: its override, else the minimum for a colour with or without traffic. */
-export function minimumTasks(manifest: ReleaseManifest, color: Color, policy: ReleasePolicy): number {
+export function minimumTasks(manifest: ReleaseManifest, color: Color, policy: Pick<ReleasePolicy, "minTasks" | "idleMinTasks">): number {
   const release = manifest.colors[color];
   return release.minTasks ?? (release.weight > 0 ? policy.minTasks : policy.idleMinTasks);
 }

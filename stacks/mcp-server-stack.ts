@@ -16,6 +16,7 @@ import { ServiceAutoscaling } from "../constructs/service-autoscaling";
 import { ServiceCluster } from "../constructs/service-cluster";
 import { OTLP_ENDPOINT, TelemetrySidecar } from "../constructs/telemetry-sidecar";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
+import { minimumTasks } from "../release/state-machine";
 import { serverEnvironment } from "./server-environment";
 
 export const PROJECT = "mcp-deploy";
@@ -93,7 +94,8 @@ export class McpServerStack extends TerraformStack {
 
     const makeColor = (color: Color) => {
       const colorRelease = release.colors[color];
-      const minTasks = colorRelease.minTasks ?? (colorRelease.weight > 0 ? svc.minTasks : svc.idleMinTasks);
+      // The same rule the release CLI reasons with, so its view of capacity and the stack's agree.
+      const minTasks = minimumTasks(release, color, svc);
       const targetGroup = this.loadBalancer.targetGroups[color];
       const telemetry = new TelemetrySidecar(this, `telemetry-${color}`, {
         name,
