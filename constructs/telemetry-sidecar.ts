@@ -71,6 +71,8 @@ export class TelemetrySidecar extends Construct {
       image: props.image ?? "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
       // Telemetry must never take the server down with it.
       essential: false,
+      // Left writable: ADOT does not document a read-only root filesystem as supported, and an
+      // unexpected write failure would silently stop telemetry. It runs as ADOT's non-root user.
       environment: [{ name: "AOT_CONFIG_CONTENT", value: this.config }],
       memoryReservation: 128,
       logConfiguration: {
