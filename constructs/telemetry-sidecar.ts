@@ -72,7 +72,7 @@ export class TelemetrySidecar extends Construct {
       // Telemetry must never take the server down with it.
       essential: false,
       // Left writable: ADOT does not document a read-only root filesystem as supported, and an
-      // unexpected write failure would silently stop telemetry. It runs as ADOT's non-root user.
+      // unexpected write failure would silently stop telemetry.
       environment: [{ name: "AOT_CONFIG_CONTENT", value: this.config }],
       memoryReservation: 128,
       logConfiguration: {
