@@ -36,7 +36,7 @@ describe("bootstrapAccounts", () => {
     const staging = validConfig("staging");
     const dev = { ...staging, name: "dev", aws: { ...staging.aws, region: "us-east-1" } };
     expect(() => bootstrapAccounts([staging, dev])).toThrow(AggregateConfigError);
-    expect(() => bootstrapAccounts([staging, dev])).toThrow(/dev\.json is invalid:\n  - aws\.region: "us-east-1" differs from "eu-west-1" of staging, which shares account 111111111111; .*use the same region or a separate account/);
+    expect(() => bootstrapAccounts([staging, dev])).toThrow(/dev\.json is invalid:\n {2}- aws\.region: "us-east-1" differs from "eu-west-1" of staging, which shares account 111111111111; .*use the same region or a separate account/);
   });
 
   it("creates a state bucket in another region with a provider for that region", () => {

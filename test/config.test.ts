@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { ConfigError, loadAllEnvironments, parseEnvironmentConfig, parseReleaseManifest, writeReleaseManifest } from "../config/load";
 import { rawConfig, withValue } from "./support/fixtures";
 
@@ -136,16 +136,12 @@ describe("loading every environment", () => {
     fs.cpSync(path.join(__dirname, "..", "config"), path.join(dir, "config"), { recursive: true, filter: (src) => !src.endsWith(".ts") });
     const file = path.join(dir, "config", "environments", "staging.json");
     fs.writeFileSync(file, JSON.stringify(withValue(rawConfig("staging"), "service.minTasks", 99)));
-    let stderr = "";
-    try {
-      execFileSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "main.ts")], {
-        env: { ...process.env, MCP_DEPLOY_CONFIG_DIR: path.join(dir, "config"), CDKTF_OUTDIR: path.join(dir, "out") },
-        stdio: "pipe",
-      });
-      throw new Error("expected the synth to fail");
-    } catch (error) {
-      stderr = String((error as { stderr: Buffer }).stderr);
-    }
+    const synth = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(__dirname, "..", "main.ts")], {
+      env: { ...process.env, MCP_DEPLOY_CONFIG_DIR: path.join(dir, "config"), CDKTF_OUTDIR: path.join(dir, "out") },
+      encoding: "utf8",
+    });
+    const stderr = synth.stderr;
+    expect(synth.status).toBe(1);
     expect(stderr).toContain("service.minTasks: expected minTasks (99) <= maxTasks (4)");
     expect(stderr).not.toMatch(/\n\s+at /);
   });

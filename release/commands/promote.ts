@@ -42,7 +42,7 @@ export async function promote(ctx: ReleaseContext): Promise<void> {
   }
 
   const idle = finishPromotion(manifest);
-  manifest = await applyChange(ctx, manifest, idle, `${previous} idle, ${candidate} stable (${version})`, { plan: false });
+  await applyChange(ctx, manifest, idle, `${previous} idle, ${candidate} stable (${version})`, { plan: false });
   if (ctx.dryRun) return;
   try {
     ctx.out.step(await ctx.aws.setTaskFloor(previous, minimumTasks(idle, previous, policy)));
