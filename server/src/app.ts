@@ -198,12 +198,13 @@ export function createApp(deps: AppDeps): express.Express {
   const auth: RequestHandler = (req, res, next) => {
     const verifier = deps.verifier;
     if (!verifier) return next();
-    const url = resourceUrl(req).href;
-    let mw = bearer.get(url);
+    // Keyed by the raw origin string, so the common case parses no URL per request.
+    const origin = configured ? '' : `${req.protocol}://${req.get('host')}`;
+    let mw = bearer.get(origin);
     if (!mw) {
       if (bearer.size >= 16) bearer.clear();
-      mw = requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(url)) });
-      bearer.set(url, mw);
+      mw = requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl(req)) });
+      bearer.set(origin, mw);
     }
     return mw(req, res, next);
   };

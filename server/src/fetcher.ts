@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import CircuitBreaker from 'opossum';
 import type { Cache, CacheEntry } from './cache.js';
 import type { Config } from './config.js';
@@ -48,7 +48,7 @@ export class CachedFetcher {
   ) {
     this.base = new URL(config.UPSTREAM_URL);
     // The base URL is part of the key so that pointing a colour at another upstream never serves the old one's data.
-    this.keyPrefix = `mcp:fetch:v1:${createHash('sha256').update(this.base.href).digest('hex').slice(0, 16)}:`;
+    this.keyPrefix = `mcp:fetch:v1:${hash('sha256', this.base.href).slice(0, 16)}:`;
     const userAgent = `mcp-server/${config.APP_VERSION}`;
     this.breaker = new CircuitBreaker((url: URL) => fetchUpstream(url, config.UPSTREAM_TIMEOUT_MS, config.UPSTREAM_MAX_BYTES, userAgent), {
       name: CachedFetcher.BREAKER,
@@ -95,7 +95,7 @@ export class CachedFetcher {
     } catch (err) {
       throw new ToolFailure(`path refused: ${(err as Error).message}`);
     }
-    const key = this.keyPrefix + createHash('sha256').update(url.pathname + url.search).digest('hex');
+    const key = this.keyPrefix + hash('sha256', url.pathname + url.search);
     const cached = await this.cache.get(key);
     const now = Date.now();
     const ttlMs = this.config.CACHE_TTL_SECONDS * 1000;

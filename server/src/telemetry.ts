@@ -4,10 +4,18 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config.js';
 
 const QUIET_PATHS = ['/health/', '/metrics'];
+
+/**
+ * The production default when OTEL_TRACES_SAMPLER is unset: keep the caller's decision when a
+ * traceparent arrives, otherwise trace one request in ten. Every request still gets its log line
+ * and metrics; tracing every request costs about as much CPU as serving a cache hit (BENCH.md).
+ */
+export const DEFAULT_TRACE_RATIO = 0.1;
 
 /**
  * Starts tracing. Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set, and before http, express
@@ -20,16 +28,19 @@ export function startTelemetry(config: Config): () => Promise<void> {
       [ATTR_SERVICE_VERSION]: config.APP_VERSION,
       'deployment.color': config.DEPLOYMENT_COLOR,
     }),
+    // The standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables win when set.
+    ...(process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_TRACE_RATIO) }) }),
     // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and appends /v1/traces.
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)),
-        // Trace exports are HTTP calls too; tracing them would trace itself.
-        ignoreOutgoingRequestHook: () => true,
+        // The only outgoing node:http calls are the trace exports themselves (fetch goes through undici).
+        disableOutgoingRequestInstrumentation: true,
       }),
-      new UndiciInstrumentation(),
-      new RedisInstrumentation(),
+      // Spans only inside a traced request: no orphan root spans from background work.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new RedisInstrumentation({ requireParentSpan: true }),
     ],
     // Metrics go through /metrics (Prometheus), logs through stdout: only traces are exported here.
     metricReaders: [],

@@ -46,9 +46,11 @@ export function resolveUpstreamUrl(base: URL, path: unknown): URL {
   if (path.length > 2048) throw new PathRefusedError('path is longer than 2048 characters');
   if (!path.startsWith('/')) throw new PathRefusedError('path must start with "/" (absolute URLs are refused)');
   if (path.startsWith('//')) throw new PathRefusedError('path must not start with "//" (other hosts are refused)');
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u0020\u007f\\]/.test(path)) throw new PathRefusedError('path contains whitespace, control characters or backslashes');
   const pathOnly = path.split(/[?#]/, 1)[0]!;
   const decoded = decodeFully(pathOnly);
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(decoded)) throw new PathRefusedError('path encodes control characters or backslashes');
   if (decoded.split('/').some((seg) => seg === '..' || seg === '.')) throw new PathRefusedError('path must not contain "." or ".." segments');
   if (decoded.startsWith('//')) throw new PathRefusedError('path must not start with "//" (other hosts are refused)');

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { cachedFetch, connect } from './helpers/mcp.js';
+import { cachedFetch, connect, LEGACY, MODERN } from './helpers/mcp.js';
 import { RedisProcess, ServerProcess, Upstream, waitFor } from './helpers/procs.js';
 
 describe('tracing and logs', () => {
@@ -45,8 +45,9 @@ describe('tracing and logs', () => {
     collector?.close();
   });
 
-  it('exports OTLP spans for the request, the Redis commands and the upstream call', async () => {
-    const client = await connect(traced.mcpUrl);
+  it('exports OTLP spans for the request, the Redis commands and the upstream call of a sampled trace', async () => {
+    // The default sampler follows the caller's decision: this caller samples its trace.
+    const client = await connect(traced.mcpUrl, LEGACY, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     await cachedFetch(client, '/traced');
     await client.close();
     const all = await waitFor(() => {
@@ -81,6 +82,40 @@ describe('tracing and logs', () => {
     assert.equal(line.trace_id, traceId);
     assert.equal(typeof line.span_id, 'string');
     assert.equal((line.res as { statusCode: number }).statusCode, 200);
+  });
+
+  it('by default exports nothing for a request whose caller did not sample its trace', async () => {
+    const call = (path: string, flags: string) =>
+      fetch(traced.mcpUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': MODERN,
+          'mcp-method': 'tools/call',
+          'mcp-name': 'cached_fetch',
+          traceparent: `00-${flags === '01' ? '1' : '2'}bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-${flags}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'cached_fetch',
+            arguments: { path },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': MODERN,
+              'io.modelcontextprotocol/clientInfo': { name: 'tracing-test', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      }).then((r) => r.text());
+    assert.match(await call('/not-sampled', '00'), /"cache":"miss"/);
+    // A sampled request sent afterwards shows the exporter has flushed past the unsampled one.
+    assert.match(await call('/sampled-after', '01'), /"cache":"miss"/);
+    await waitFor(() => exports.some((e) => e.body.includes('/sampled-after')), 'the sampled request at the collector', 10_000, 100);
+    assert.ok(!exports.some((e) => e.body.includes('/not-sampled')), 'no span of the unsampled request was exported');
   });
 
   it('with tracing off: JSON log lines with a request id and no trace ids', async () => {
