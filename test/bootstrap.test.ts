@@ -4,7 +4,7 @@ import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary
 import { bootstrapAccounts, bootstrapStatePath } from "../stacks/bootstrap-stack";
 import { policyDocuments, repositoryAccounts, synthBootstrap } from "./support/bootstrap";
 import { resourcesOf, synthStack, validConfig, type TerraformJson } from "./support/fixtures";
-import { OfflineWorkdir } from "./support/terraform";
+import { describeRealTerraform } from "./support/terraform";
 
 const accounts = repositoryAccounts();
 
@@ -180,26 +180,6 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
 });
 
 // Real Terraform against the real AWS provider (from the local mirror), with no AWS account.
-describe.each(accounts.map((a) => [a.stackId, a] as const))("Terraform on the %s stack", (_stackId, account) => {
-  let workdir: OfflineWorkdir;
-
-  beforeAll(() => {
-    workdir = new OfflineWorkdir(synthBootstrap(account));
-    const init = workdir.run("init", "-input=false");
-    if (init.code !== 0) throw new Error(`terraform init failed:\n${init.output}`);
-  }, 120_000);
-
-  afterAll(() => workdir?.remove());
-
-  it("validates", () => {
-    const validate = workdir.run("validate");
-    expect(validate.output).toContain("The configuration is valid");
-    expect(validate.code).toBe(0);
-  }, 120_000);
-
-  it("plans offline, creating everything and changing nothing else", () => {
-    const plan = workdir.run("plan", "-input=false", "-lock=false", "-detailed-exitcode");
-    expect({ code: plan.code, errors: plan.output.match(/Error: .*/g) ?? [] }).toEqual({ code: 2, errors: [] });
-    expect(plan.output).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
-  }, 180_000);
-});
+for (const account of accounts) {
+  describeRealTerraform(`Terraform on the ${account.stackId} stack`, () => synthBootstrap(account));
+}
