@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { hostHeaderValidation, originValidation, requireBearerAuth } from '@modelcontextprotocol/express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
@@ -9,8 +9,11 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import type { Logger } from './logger.js';
-import { createMcpServerFactory, requestStore, TOOL_NAMES, type RequestStore } from './mcp.js';
+import { isUnservedRequest, rpcError } from './jsonrpc.js';
+import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
+import { createMcpFastPath } from './mcp-fast-path.js';
 import type { Metrics } from './metrics.js';
+import { createRequestObserver } from './request-observer.js';
 
 export interface Lifecycle {
   /** SIGTERM received: readiness answers 503 so the load balancer stops routing here. */
@@ -30,78 +33,52 @@ export interface AppDeps {
   startedAt: Date;
 }
 
-// The request methods this server answers (both protocol eras). The SDK answers other methods
-// in-band with HTTP 200 on the 2025 path; we answer 404 + -32601 on both, as the 2026 path does.
-const SERVED_METHODS = new Set([
-  'initialize',
-  'ping',
-  'server/discover',
-  'subscriptions/listen',
-  'tools/list',
-  'tools/call',
-  'resources/list',
-  'resources/read',
-  'resources/templates/list',
-]);
-// Label values must stay bounded: any other method a client sends is reported as "unknown".
-const KNOWN_METHODS = new Set([...SERVED_METHODS, 'notifications/initialized', 'notifications/cancelled']);
-const KNOWN_TOOLS = new Set<string>(TOOL_NAMES);
-
-function labelsOf(body: unknown): { method: string; tool: string } {
-  if (Array.isArray(body)) return { method: 'batch', tool: 'none' };
-  if (!body || typeof body !== 'object') return { method: 'none', tool: 'none' };
-  const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
-  if (typeof method !== 'string') return { method: 'none', tool: 'none' };
-  if (!KNOWN_METHODS.has(method)) return { method: 'unknown', tool: 'none' };
-  if (method !== 'tools/call') return { method, tool: 'none' };
-  const name = params?.name;
-  return { method, tool: typeof name === 'string' && KNOWN_TOOLS.has(name) ? name : 'unknown' };
-}
-
-function rpcError(code: number, message: string, id: unknown = null) {
-  return { jsonrpc: '2.0', error: { code, message }, id: typeof id === 'string' || typeof id === 'number' ? id : null };
-}
-
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * The request listener: POST /mcp with a plain JSON body takes the lean path (mcp-fast-path.ts);
+ * everything else goes through Express, with the same behaviour.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const { config, log, metrics, cache, fetcher, lifecycle } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 1); // exactly one hop: the ALB (or HAProxy in the release test)
   app.set('etag', false);
 
-  app.use((_req, res, next) => {
+  const requestLog = pinoHttp({
+    logger: log,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    // Load balancer probes every few seconds would drown the useful lines.
+    autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // Headers are left out entirely: they carry bearer tokens and cookies.
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+  // Every route: the colour and version that answered, the request id and the request log line.
+  const begin = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('x-deployment-color', config.DEPLOYMENT_COLOR);
     res.setHeader('x-app-version', config.APP_VERSION);
     if (lifecycle.closing) res.setHeader('connection', 'close');
+    requestLog(req, res);
+  };
+  app.use((req, res, next) => {
+    begin(req, res);
     next();
   });
-
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      // Load balancer probes every few seconds would drown the useful lines.
-      autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      // Headers are left out entirely: they carry bearer tokens and cookies.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
 
   // Health routes come before Host/Origin validation: target group checks use the task's IP as Host.
   const health = (res: express.Response, status: number, body: object) =>
@@ -173,23 +150,9 @@ export function createApp(deps: AppDeps): express.Express {
   const serveMcp = toNodeHandler(mcpHandler, { maxRequestBodySize: config.MAX_BODY_BYTES });
   const jsonBody = express.json({ limit: config.MAX_BODY_BYTES, type: 'application/json', strict: false });
 
+  const startObserving = createRequestObserver(config, metrics);
   const observe: RequestHandler = (req, res, next) => {
-    const start = process.hrtime.bigint();
-    const store: RequestStore = { toolError: false };
-    res.locals.store = store;
-    res.once('finish', () => {
-      const { method, tool } = labelsOf(req.body);
-      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
-      metrics.requestDuration.observe({ method, tool, outcome }, Number(process.hrtime.bigint() - start) / 1e9);
-    });
-    const timer = setTimeout(() => {
-      const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, req.body?.id);
-      if (!res.headersSent) res.status(504).json(error);
-      // The 2025 leg opens an SSE stream before the result: answer the request on that stream instead.
-      else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);
-      else res.destroy();
-    }, config.REQUEST_TIMEOUT_MS);
-    res.once('close', () => clearTimeout(timer));
+    res.locals.store = startObserving(res, () => req.body);
     next();
   };
 
@@ -210,8 +173,8 @@ export function createApp(deps: AppDeps): express.Express {
   };
 
   app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
-    const body = req.body as { id?: unknown; method?: unknown } | undefined;
-    if (body && typeof body === 'object' && !Array.isArray(body) && 'id' in body && typeof body.method === 'string' && !SERVED_METHODS.has(body.method)) {
+    const body: unknown = req.body;
+    if (isUnservedRequest(body)) {
       res.status(404).json(rpcError(-32601, 'Method not found', body.id));
       return;
     }
@@ -239,5 +202,30 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(500).json(rpcError(-32603, 'Internal error'));
   };
   app.use(onError);
-  return app;
+
+  // The public origin as Express's req.protocol (trust proxy 1) and Host header give it.
+  const originOf = (req: IncomingMessage) => {
+    const proto = req.headers['x-forwarded-proto'];
+    const scheme = typeof proto === 'string' && proto ? proto.split(',')[0]!.trim() : 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+    return `${scheme}://${req.headers.host}`;
+  };
+  const metadataUrls = new Map<string, string>();
+  const fast = createMcpFastPath({
+    config,
+    lifecycle,
+    ...(deps.verifier ? { verifier: deps.verifier } : {}),
+    begin,
+    observe: startObserving,
+    resourceMetadataUrl: (req) => {
+      const origin = configured ? '' : originOf(req);
+      let url = metadataUrls.get(origin);
+      if (!url) {
+        if (metadataUrls.size >= 16) metadataUrls.clear();
+        metadataUrls.set(origin, (url = getOAuthProtectedResourceMetadataUrl(configured ?? new URL(`${origin}/mcp`))));
+      }
+      return url;
+    },
+    serveMcp,
+  });
+  return (req, res) => (fast.accepts(req) ? void fast.serve(req, res) : app(req, res));
 }

@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { CachedFetcher } from './fetcher.js';
 import { createLogger, redactUrl } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { withServerSpans } from './server-span.js';
 
 function metricsServer(metrics: Metrics, config: Config): Server {
   return createServer((req, res) => {
@@ -48,7 +49,7 @@ export async function main(config: Config, stopTelemetry?: () => Promise<void>):
     ...(config.AUTH_MODE === 'jwt' ? { verifier: createJwtVerifier(config) } : {}),
   });
 
-  const server = createServer(app);
+  const server = createServer(stopTelemetry ? withServerSpans(app) : app);
   // Above the ALB's 60 s idle timeout, so the ALB always closes idle connections first (otherwise: 502s).
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = config.HEADERS_TIMEOUT_MS;

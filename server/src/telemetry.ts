@@ -1,14 +1,11 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config.js';
-
-const QUIET_PATHS = ['/health/', '/metrics'];
 
 /**
  * The production default when OTEL_TRACES_SAMPLER is unset: keep the caller's decision when a
@@ -18,8 +15,8 @@ const QUIET_PATHS = ['/health/', '/metrics'];
 export const DEFAULT_TRACE_RATIO = 0.1;
 
 /**
- * Starts tracing. Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set, and before http, express
- * and redis are first required so the instrumentations can patch them.
+ * Starts tracing. Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set, and before undici and redis
+ * are first required so the instrumentations can patch them.
  */
 export function startTelemetry(config: Config): () => Promise<void> {
   const sdk = new NodeSDK({
@@ -33,11 +30,8 @@ export function startTelemetry(config: Config): () => Promise<void> {
     // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and appends /v1/traces.
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)),
-        // The only outgoing node:http calls are the trace exports themselves (fetch goes through undici).
-        disableOutgoingRequestInstrumentation: true,
-      }),
+      // No node:http instrumentation: incoming requests get their server span from withServerSpans
+      // (server-span.ts), and the only outgoing node:http calls are the trace exports themselves.
       // Spans only inside a traced request: no orphan root spans from background work.
       new UndiciInstrumentation({ requireParentforSpans: true }),
       new RedisInstrumentation({ requireParentSpan: true }),

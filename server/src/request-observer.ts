@@ -1,0 +1,43 @@
+import type { ServerResponse } from 'node:http';
+import type { Histogram } from 'prom-client';
+import type { Config } from './config.js';
+import { labelsOf, rpcError, sendJson } from './jsonrpc.js';
+import type { RequestStore } from './mcp.js';
+import type { Metrics } from './metrics.js';
+
+type Timer = ReturnType<Histogram<'method' | 'tool' | 'outcome'>['labels']>;
+
+/**
+ * Times each /mcp request into the duration histogram and answers it with a JSON-RPC error once
+ * REQUEST_TIMEOUT_MS has passed. The histogram's children are bound once per label set (a few
+ * dozen at most): prom-client would otherwise hash the labels on every observation.
+ */
+export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>, metrics: Metrics) {
+  const children = new Map<string, Timer>();
+  const childFor = (method: string, tool: string, outcome: string): Timer => {
+    const key = `${method}\n${tool}\n${outcome}`;
+    let child = children.get(key);
+    if (!child) children.set(key, (child = metrics.requestDuration.labels(method, tool, outcome)));
+    return child;
+  };
+
+  /** Starts observing; bodyOf returns the parsed body once there is one. */
+  return (res: ServerResponse, bodyOf: () => unknown): RequestStore => {
+    const start = process.hrtime.bigint();
+    const store: RequestStore = { toolError: false };
+    res.once('finish', () => {
+      const { method, tool } = labelsOf(bodyOf());
+      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
+      childFor(method, tool, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    const timer = setTimeout(() => {
+      const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, (bodyOf() as { id?: unknown } | undefined)?.id);
+      if (!res.headersSent) sendJson(res, 504, error);
+      // The 2025 leg opens an SSE stream before the result: answer the request on that stream instead.
+      else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);
+      else res.destroy();
+    }, config.REQUEST_TIMEOUT_MS);
+    res.once('close', () => clearTimeout(timer));
+    return store;
+  };
+}
