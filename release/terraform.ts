@@ -1,10 +1,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { App } from "cdktf";
-import { loadEnvironment } from "../config/load";
 import type { ReleaseManifest } from "../config/release-manifest";
 import { buildApp } from "../stacks/app";
-import { McpServerStack } from "../stacks/mcp-server-stack";
 
 /** Applies one environment's stack. The release CLI talks to infrastructure only through this, so tests can replace it. */
 export interface StackApplier {
@@ -42,14 +39,7 @@ export class TerraformStackApplier implements StackApplier {
   }
 
   private prepare(environment: string, release?: ReleaseManifest): void {
-    if (release) {
-      const app = new App({ outdir: this.outdir });
-      new McpServerStack(app, environment, { config: loadEnvironment(environment).config, release });
-      app.synth();
-      this.terraform(environment, ["init", "-input=false"], [0]);
-      return;
-    }
-    const app = buildApp(this.outdir);
+    const app = buildApp(this.outdir, release ? { [environment]: release } : {});
     if (!app.node.tryFindChild(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${app.node.children.map((c) => c.node.id).join(", ")}`);
     app.synth();
     this.terraform(environment, ["init", "-input=false"], [0]);

@@ -1,14 +1,19 @@
 import { App } from "cdktf";
 import { loadAllEnvironments } from "../config/load";
+import type { ReleaseManifest } from "../config/release-manifest";
 import { BootstrapStack, bootstrapAccounts } from "./bootstrap-stack";
 import { McpServerStack } from "./mcp-server-stack";
 
-/** One stack per environment in config/environments, and one bootstrap stack per AWS account they use. */
-export function buildApp(outdir?: string): App {
+/**
+ * One stack per environment in config/environments, and one bootstrap stack per AWS account they
+ * use. `releases` replaces environments' manifests (a dry run plans a manifest it has not written).
+ */
+export function buildApp(outdir?: string, releases: Record<string, ReleaseManifest> = {}): App {
   const app = new App({ outdir });
   const environments = loadAllEnvironments();
   for (const environment of environments) {
-    new McpServerStack(app, environment.config.name, environment);
+    const name = environment.config.name;
+    new McpServerStack(app, name, { ...environment, release: releases[name] ?? environment.release });
   }
   for (const account of bootstrapAccounts(environments.map((e) => e.config))) {
     new BootstrapStack(app, account.stackId, account);
