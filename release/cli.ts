@@ -105,11 +105,7 @@ export async function main(argv: readonly string[], deps: CliDependencies = defa
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ReleaseError || error instanceof TerraformError) {
-      deps.writeError(`error: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof ConfigError || error instanceof AggregateConfigError) {
+    if (error instanceof ReleaseError || error instanceof TerraformError || error instanceof ConfigError || error instanceof AggregateConfigError) {
       deps.writeError(`error: ${error.message}`);
       return 1;
     }

@@ -35,6 +35,13 @@ export interface AppDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** The public origin as Express's req.protocol (trust proxy 1: the first X-Forwarded-Proto) and the Host header give it. */
+function originOf(req: IncomingMessage): string {
+  const proto = req.headers['x-forwarded-proto'];
+  const scheme = typeof proto === 'string' && proto ? proto.split(',')[0]!.trim() : 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
+  return `${scheme}://${req.headers.host}`;
+}
+
 /**
  * The request listener: POST /mcp with a plain JSON body takes the lean path (mcp-fast-path.ts);
  * everything else goes through Express, with the same behaviour.
@@ -127,7 +134,18 @@ export function createApp(deps: AppDeps): RequestListener {
 
   // The public URL of /mcp: configured, or as the client reached us through the load balancer.
   const configured = config.MCP_RESOURCE_URL ? new URL(config.MCP_RESOURCE_URL) : undefined;
-  const resourceUrl = (req: express.Request) => configured ?? new URL(`${req.protocol}://${req.get('host')}/mcp`);
+  const resourceUrl = (req: IncomingMessage) => configured ?? new URL(`${originOf(req)}/mcp`);
+  // The metadata URL named in 401 challenges, per public origin: a handful at most, behind one load balancer.
+  const metadataUrls = new Map<string, string>();
+  const resourceMetadataUrl = (req: IncomingMessage) => {
+    const origin = configured ? '' : originOf(req);
+    let url = metadataUrls.get(origin);
+    if (!url) {
+      if (metadataUrls.size >= 16) metadataUrls.clear();
+      metadataUrls.set(origin, (url = getOAuthProtectedResourceMetadataUrl(resourceUrl(req))));
+    }
+    return url;
+  };
 
   if (deps.verifier) {
     const metadata: RequestHandler = (req, res) => {
@@ -156,18 +174,17 @@ export function createApp(deps: AppDeps): RequestListener {
     next();
   };
 
-  // One bearer middleware per public URL (the challenge names it); a handful at most, behind one load balancer.
+  // One bearer middleware per metadata URL (the challenge names it); as few as there are origins.
   const bearer = new Map<string, RequestHandler>();
   const auth: RequestHandler = (req, res, next) => {
     const verifier = deps.verifier;
     if (!verifier) return next();
-    // Keyed by the raw origin string, so the common case parses no URL per request.
-    const origin = configured ? '' : `${req.protocol}://${req.get('host')}`;
-    let mw = bearer.get(origin);
+    const url = resourceMetadataUrl(req);
+    let mw = bearer.get(url);
     if (!mw) {
       if (bearer.size >= 16) bearer.clear();
-      mw = requireBearerAuth({ verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl(req)) });
-      bearer.set(origin, mw);
+      mw = requireBearerAuth({ verifier, resourceMetadataUrl: url });
+      bearer.set(url, mw);
     }
     return mw(req, res, next);
   };
@@ -203,28 +220,13 @@ export function createApp(deps: AppDeps): RequestListener {
   };
   app.use(onError);
 
-  // The public origin as Express's req.protocol (trust proxy 1) and Host header give it.
-  const originOf = (req: IncomingMessage) => {
-    const proto = req.headers['x-forwarded-proto'];
-    const scheme = typeof proto === 'string' && proto ? proto.split(',')[0]!.trim() : 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
-    return `${scheme}://${req.headers.host}`;
-  };
-  const metadataUrls = new Map<string, string>();
   const fast = createMcpFastPath({
     config,
     lifecycle,
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     begin,
     observe: startObserving,
-    resourceMetadataUrl: (req) => {
-      const origin = configured ? '' : originOf(req);
-      let url = metadataUrls.get(origin);
-      if (!url) {
-        if (metadataUrls.size >= 16) metadataUrls.clear();
-        metadataUrls.set(origin, (url = getOAuthProtectedResourceMetadataUrl(configured ?? new URL(`${origin}/mcp`))));
-      }
-      return url;
-    },
+    resourceMetadataUrl,
     serveMcp,
   });
   return (req, res) => (fast.accepts(req) ? void fast.serve(req, res) : app(req, res));

@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { Testing } from "cdktf";
-import { environmentFile, loadEnvironment, loadReleaseManifest, parseEnvironmentConfig } from "../../config/load";
+import { environmentFile, loadEnvironment, parseEnvironmentConfig } from "../../config/load";
 import type { EnvironmentConfig, EnvironmentConfigInput } from "../../config/schema";
 import { McpServerStack } from "../../stacks/mcp-server-stack";
 
@@ -34,8 +34,6 @@ export function synthStackText(name: "staging" | "production", environment = loa
   const stack = new McpServerStack(app, name, environment);
   return Testing.synth(stack);
 }
-
-export { loadReleaseManifest };
 
 export interface TerraformJson {
   terraform: { backend: Record<string, Record<string, unknown>> };

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -63,10 +63,6 @@ export class OfflineWorkdir {
   remove(): void {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-export function terraformVersion(): string {
-  return execFileSync("terraform", ["version", "-json"], { encoding: "utf8" });
 }
 
 /**
