@@ -8,7 +8,7 @@ import { pinoHttp } from 'pino-http';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
-import type { Logger } from './logger.js';
+import { serializers, type Logger } from './logger.js';
 import { isUnservedRequest, rpcError } from './jsonrpc.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
@@ -64,16 +64,7 @@ export function createApp(deps: AppDeps): RequestListener {
     // Load balancer probes every few seconds would drown the useful lines.
     autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-    // Headers are left out entirely: they carry bearer tokens and cookies.
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.url,
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
+    serializers,
   });
   // Every route: the colour and version that answered, the request id and the request log line.
   const begin = (req: IncomingMessage, res: ServerResponse) => {
@@ -170,7 +161,7 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const startObserving = createRequestObserver(config, metrics);
   const observe: RequestHandler = (req, res, next) => {
-    res.locals.store = startObserving(res, () => req.body);
+    res.locals.store = startObserving(res);
     next();
   };
 
@@ -190,13 +181,14 @@ export function createApp(deps: AppDeps): RequestListener {
   };
 
   app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
-    const body: unknown = req.body;
+    const store = res.locals.store as RequestStore;
+    const body: unknown = (store.body = req.body);
     if (isUnservedRequest(body)) {
       res.status(404).json(rpcError(-32601, 'Method not found', body.id));
       return;
     }
     try {
-      await requestStore.run(res.locals.store as RequestStore, () => serveMcp(req, res, req.body));
+      await requestStore.run(store, () => serveMcp(req, res, body));
     } catch (err) {
       if (res.headersSent) return; // the per-request timeout answered first
       next(err);

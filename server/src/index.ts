@@ -13,9 +13,9 @@ async function start(): Promise<void> {
     throw err;
   }
   // Tracing must patch http, undici and redis before anything loads them; when it is off, none of it loads.
-  const stopTelemetry = config.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('./telemetry.js')).startTelemetry(config) : undefined;
+  const telemetry = config.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('./telemetry.js')).startTelemetry(config) : undefined;
   const { main } = await import('./main.js');
-  await main(config, stopTelemetry);
+  await main(config, telemetry);
 }
 
 start().catch((err: Error) => {

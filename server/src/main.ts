@@ -9,6 +9,7 @@ import { CachedFetcher } from './fetcher.js';
 import { createLogger, redactUrl } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { withServerSpans } from './server-span.js';
+import type { Telemetry } from './telemetry.js';
 
 function metricsServer(metrics: Metrics, config: Config): Server {
   return createServer((req, res) => {
@@ -32,7 +33,7 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
 }
 
 /** Starts the MCP and metrics listeners and installs the SIGTERM drain sequence. */
-export async function main(config: Config, stopTelemetry?: () => Promise<void>): Promise<void> {
+export async function main(config: Config, telemetry?: Telemetry): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, { color: config.DEPLOYMENT_COLOR, version: config.APP_VERSION });
   const metrics = createMetrics();
   const cache = new Cache(config, metrics, log);
@@ -49,7 +50,7 @@ export async function main(config: Config, stopTelemetry?: () => Promise<void>):
     ...(config.AUTH_MODE === 'jwt' ? { verifier: createJwtVerifier(config) } : {}),
   });
 
-  const server = createServer(stopTelemetry ? withServerSpans(app) : app);
+  const server = createServer(telemetry ? withServerSpans(app, telemetry.rootSampleRatio) : app);
   // Above the ALB's 60 s idle timeout, so the ALB always closes idle connections first (otherwise: 502s).
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = config.HEADERS_TIMEOUT_MS;
@@ -66,7 +67,7 @@ export async function main(config: Config, stopTelemetry?: () => Promise<void>):
       redis: redactUrl(config.REDIS_URL),
       upstream: config.UPSTREAM_URL,
       auth: config.AUTH_MODE,
-      tracing: Boolean(stopTelemetry),
+      tracing: Boolean(telemetry),
     },
     'listening',
   );
@@ -100,7 +101,7 @@ export async function main(config: Config, stopTelemetry?: () => Promise<void>):
     mserver.closeAllConnections();
     fetcher.shutdown();
     await cache.close();
-    if (stopTelemetry) await stopTelemetry().catch(() => undefined);
+    if (telemetry) await telemetry.shutdown().catch(() => undefined);
     log.info({ elapsedMs: Date.now() - t0 }, 'shutdown complete');
     process.exit(0);
   };

@@ -20,7 +20,7 @@ export interface McpFastPathDeps {
   verifier?: OAuthTokenVerifier;
   /** The response headers every route sets, and the pino-http request logger. */
   begin: (req: IncomingMessage, res: ServerResponse) => void;
-  observe: (res: ServerResponse, bodyOf: () => unknown) => RequestStore;
+  observe: (res: ServerResponse) => RequestStore;
   /** The resource metadata URL named in 401 challenges, for this request's public origin. */
   resourceMetadataUrl: (req: IncomingMessage) => string;
   serveMcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => Promise<void>;
@@ -88,20 +88,20 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
       const origin = validateOriginHeader(req.headers.origin, config.ALLOWED_ORIGINS);
       if (!origin.ok) return sendJson(res, 403, rpcError(-32000, origin.message));
     }
-    let body: unknown;
-    const store = deps.observe(res, () => body);
+    const store = deps.observe(res);
     // Read while the token is checked: the body is at most MAX_BODY_BYTES (checked in accepts).
     const text = readBody(req);
     text.catch(() => undefined);
     if (!(await authenticate(req, res))) return;
     try {
       const raw = await text;
-      body = JSON.parse(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
+      store.body = JSON.parse(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
     } catch {
       if (!res.headersSent) sendJson(res, 400, rpcError(-32700, 'Parse error: body is not valid JSON'));
       return;
     }
     if (res.headersSent) return; // the per-request timeout answered first
+    const body = store.body;
     if (isUnservedRequest(body)) return sendJson(res, 404, rpcError(-32601, 'Method not found', body.id));
     try {
       await requestStore.run(store, () => deps.serveMcp(req, res, body));

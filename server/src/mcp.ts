@@ -5,8 +5,9 @@ import type { Config } from './config.js';
 import { ToolFailure, type CachedFetcher } from './fetcher.js';
 import type { Logger } from './logger.js';
 
-/** Per-HTTP-request facts the metrics middleware reads after the SDK has answered. */
+/** Per-HTTP-request facts: the parsed body once read, and whether a tool answered with an error. */
 export interface RequestStore {
+  body?: unknown;
   toolError: boolean;
 }
 export const requestStore = new AsyncLocalStorage<RequestStore>();
@@ -68,14 +69,26 @@ function toolError(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
 
-/** Builds the MCP server for one request: stateless, so any task of either colour can answer it. */
+/** The tool a single tools/call request names, when it is one of ours. */
+function toolCalled(body: unknown): (typeof TOOL_NAMES)[number] | undefined {
+  const { method, params } = (body ?? {}) as { method?: unknown; params?: { name?: unknown } };
+  return method === 'tools/call' ? TOOL_NAMES.find((t) => t === params?.name) : undefined;
+}
+
+/**
+ * Builds the MCP server for one request: stateless, so any task of either colour can answer it.
+ * The server lives for that one request, so a tools/call gets only the tool it names: registering
+ * the rest (and the resource handlers) would be garbage on the hottest path (BENCH.md). Every
+ * other request, tools/list and initialize included, sees everything.
+ */
 export function createMcpServerFactory(deps: McpDeps): () => McpServer {
   const { config, fetcher, log } = deps;
   const name = 'mcp-deploy-server';
   return () => {
+    const called = toolCalled(requestStore.getStore()?.body);
     const server = new McpServer({ name, version: config.APP_VERSION }, { capabilities: { tools: {}, resources: {} } });
 
-    server.registerTool(
+    if (!called || called === 'cached_fetch') server.registerTool(
       'cached_fetch',
       {
         title: 'Cached fetch',
@@ -96,7 +109,7 @@ export function createMcpServerFactory(deps: McpDeps): () => McpServer {
       },
     );
 
-    server.registerTool(
+    if (!called || called === 'server_info') server.registerTool(
       'server_info',
       {
         title: 'Server info',
@@ -116,7 +129,7 @@ export function createMcpServerFactory(deps: McpDeps): () => McpServer {
       },
     );
 
-    server.registerResource(
+    if (!called) server.registerResource(
       'circuit-breakers',
       'status://circuit-breakers',
       { title: 'Circuit breakers', description: 'Each circuit breaker with its state and counters.', mimeType: 'application/json' },

@@ -21,17 +21,17 @@ export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>
     return child;
   };
 
-  /** Starts observing; bodyOf returns the parsed body once there is one. */
-  return (res: ServerResponse, bodyOf: () => unknown): RequestStore => {
+  /** Starts observing; the caller puts the parsed body in the store once there is one. */
+  return (res: ServerResponse): RequestStore => {
     const start = process.hrtime.bigint();
     const store: RequestStore = { toolError: false };
     res.once('finish', () => {
-      const { method, tool } = labelsOf(bodyOf());
+      const { method, tool } = labelsOf(store.body);
       const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
       childFor(method, tool, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
     });
     const timer = setTimeout(() => {
-      const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, (bodyOf() as { id?: unknown } | undefined)?.id);
+      const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, (store.body as { id?: unknown } | undefined)?.id);
       if (!res.headersSent) sendJson(res, 504, error);
       // The 2025 leg opens an SSE stream before the result: answer the request on that stream instead.
       else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);

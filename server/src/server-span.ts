@@ -54,15 +54,18 @@ function endWithResponse(span: Span, res: ServerResponse): void {
  * Wraps a request listener so each request runs inside an HTTP server span, continuing the
  * caller's W3C traceparent. Used instead of @opentelemetry/instrumentation-http, whose hooks
  * build attributes and bind every request and response listener before the sampler decides: here
- * an unsampled request costs one extract and one non-recording span, and only a recorded span
- * gets attributes and a response listener. Log lines and the Redis and upstream spans find the
- * span through the active context, as before.
+ * only a recorded span gets attributes and a response listener. Log lines and the Redis and
+ * upstream spans find the span through the active context.
+ *
+ * With rootSampleRatio set, a request without a traceparent is traced with that probability and
+ * otherwise served with no span at all (the SDK's sampler then only follows callers' decisions).
  */
-export function withServerSpans(listener: RequestListener): RequestListener {
+export function withServerSpans(listener: RequestListener, rootSampleRatio?: number): RequestListener {
   const tracer = trace.getTracer('mcp-deploy-server');
   return (req, res) => {
     const url = req.url ?? '/';
     if (QUIET_PATHS.some((p) => url.startsWith(p))) return listener(req, res);
+    if (rootSampleRatio !== undefined && req.headers.traceparent === undefined && Math.random() >= rootSampleRatio) return listener(req, res);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = ROUTES.has(path) ? path : undefined;

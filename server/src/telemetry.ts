@@ -3,7 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import { AlwaysOnSampler, ParentBasedSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config.js';
 
@@ -14,11 +14,25 @@ import type { Config } from './config.js';
  */
 export const DEFAULT_TRACE_RATIO = 0.1;
 
+export interface Telemetry {
+  /**
+   * Set when the default sampler is in effect: the share of requests without a traceparent that
+   * withServerSpans traces. The others run with no span at all, so the Redis and upstream
+   * instrumentations (which need a parent span) skip them too.
+   */
+  rootSampleRatio?: number;
+  shutdown: () => Promise<void>;
+}
+
 /**
  * Starts tracing. Loaded only when OTEL_EXPORTER_OTLP_ENDPOINT is set, and before undici and redis
  * are first required so the instrumentations can patch them.
  */
-export function startTelemetry(config: Config): () => Promise<void> {
+export function startTelemetry(config: Config): Telemetry {
+  // parentbased_traceidratio in two halves: the SDK follows a caller's traceparent, and the root
+  // ratio is decided in withServerSpans before any span exists (BENCH.md: an unsampled span and
+  // its Redis children cost more than the decision).
+  const defaultSampler = !process.env.OTEL_TRACES_SAMPLER;
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? 'mcp-server',
@@ -26,7 +40,7 @@ export function startTelemetry(config: Config): () => Promise<void> {
       'deployment.color': config.DEPLOYMENT_COLOR,
     }),
     // The standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables win when set.
-    ...(process.env.OTEL_TRACES_SAMPLER ? {} : { sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(DEFAULT_TRACE_RATIO) }) }),
+    ...(defaultSampler ? { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) } : {}),
     // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and appends /v1/traces.
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
@@ -41,5 +55,5 @@ export function startTelemetry(config: Config): () => Promise<void> {
     logRecordProcessors: [],
   });
   sdk.start();
-  return () => sdk.shutdown();
+  return { ...(defaultSampler ? { rootSampleRatio: DEFAULT_TRACE_RATIO } : {}), shutdown: () => sdk.shutdown() };
 }

@@ -216,10 +216,15 @@ export class ServerProcess {
     return `http://127.0.0.1:${this.metricsPort}/metrics`;
   }
 
-  /** Runs `node dist/index.js` with a minimal environment plus `env`, and waits for /health/live. */
+  /**
+   * Runs `node dist/index.js` with a minimal environment plus `env`, and waits for /health/live.
+   * discardLogs: stdout is still a pipe, as under the container runtime, drained by a separate
+   * `cat` into /dev/null so that reading it costs the caller (a load generator) nothing.
+   */
   static async start(env: Record<string, string>, opts: { discardLogs?: boolean } = {}): Promise<ServerProcess> {
     const port = await freePort();
     const metricsPort = await freePort();
+    const drain = opts.discardLogs ? spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] }) : undefined;
     const child = spawn(process.execPath, [SERVER_ENTRY], {
       env: {
         PATH: process.env.PATH ?? '',
@@ -231,11 +236,12 @@ export class ServerProcess {
         STOP_TIMEOUT_SECONDS: '10',
         ...env,
       },
-      stdio: ['ignore', opts.discardLogs ? 'ignore' : 'pipe', 'pipe'],
+      stdio: ['ignore', drain ? drain.stdin! : 'pipe', 'pipe'],
     });
     const sp = new ServerProcess(child, port, metricsPort);
     sp.exit = once(child, 'exit').then(([code]) => code as number | null);
     let buf = '';
+    drain?.stdin!.destroy(); // the server holds the pipe's write end now; cat exits when the server does
     child.stdout?.on('data', (d: Buffer) => {
       buf += d.toString();
       const lines = buf.split('\n');
