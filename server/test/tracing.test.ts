@@ -118,6 +118,33 @@ describe('tracing and logs', () => {
     assert.ok(!exports.some((e) => e.body.includes('/not-sampled')), 'no span of the unsampled request was exported');
   });
 
+  it('by default traces about one in ten requests without a traceparent, and the others have no span at all', async () => {
+    const ping = (headers: Record<string, string>) =>
+      fetch(traced.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'user-agent': 'root-sampling', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      }).then((r) => r.text());
+    const N = 200;
+    for (let i = 0; i < N; i++) await ping({ 'x-request-id': `root-${i}` });
+    await ping({ traceparent: '00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', 'x-request-id': 'root-flush' });
+    await waitFor(() => exports.some((e) => e.body.includes('5bf92f3577b34da6a3ce929d0e0e4736')), 'the flush marker at the collector', 10_000, 100);
+    const spans = exports.flatMap((e) => {
+      const doc = JSON.parse(e.body) as { resourceSpans: { scopeSpans: { spans: { traceId: string; kind: number; attributes: { key: string; value: { stringValue?: string } }[] }[] }[] }[] };
+      return doc.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans));
+    });
+    const roots = spans.filter((s) => s.kind === 2 && s.traceId !== '5bf92f3577b34da6a3ce929d0e0e4736' && s.attributes.some((a) => a.value.stringValue === 'root-sampling'));
+    // Binomial(200, 0.1): mean 20, standard deviation 4.2; these bounds fail by chance less than once in a million runs.
+    assert.ok(roots.length >= 3 && roots.length <= 45, `${roots.length} of ${N} requests traced`);
+    const lines = await waitFor(() => {
+      const l = traced.parsedLogs().filter((x) => String((x.req as { id?: string } | undefined)?.id).startsWith('root-'));
+      return l.length === N + 1 ? l : undefined;
+    }, 'every request log line');
+    const withTrace = lines.filter((l) => l.trace_id !== undefined && l.trace_id !== '5bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(withTrace.length, roots.length, 'exactly the traced requests carry a trace id');
+    assert.deepEqual(new Set(withTrace.map((l) => l.trace_id)), new Set(roots.map((s) => s.traceId)));
+  });
+
   it('with tracing off: JSON log lines with a request id and no trace ids', async () => {
     const res = await fetch(untraced.mcpUrl, {
       method: 'POST',
