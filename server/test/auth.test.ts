@@ -5,13 +5,13 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { cachedFetch, connect, MODERN } from './helpers/mcp.js';
-import { RedisProcess, ServerProcess, Upstream } from './helpers/procs.js';
+import { ServerProcess, ServerStack, Upstream } from './helpers/procs.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'https://mcp.test/mcp';
 
 describe('AUTH_MODE=jwt', () => {
-  let redis: RedisProcess;
+  let stack: ServerStack;
   let upstream: Upstream;
   let server: ServerProcess;
   let jwks: Server;
@@ -41,22 +41,17 @@ describe('AUTH_MODE=jwt', () => {
     jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [publicJwk] })));
     jwks.listen(0, '127.0.0.1');
     await once(jwks, 'listening');
-    redis = await RedisProcess.start();
-    upstream = await Upstream.start();
-    server = await ServerProcess.start({
-      REDIS_URL: redis.url,
-      UPSTREAM_URL: upstream.url,
+    stack = await ServerStack.start({
       AUTH_MODE: 'jwt',
       JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
     });
+    ({ upstream, server } = stack);
   });
 
   after(async () => {
-    await server?.stop();
-    await upstream?.close();
-    await redis?.destroy();
+    await stack?.stop();
     jwks?.close();
   });
 

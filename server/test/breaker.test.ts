@@ -1,31 +1,26 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { breakerStatus, cachedFetch, connect, MODERN } from './helpers/mcp.js';
-import { metricValue, RedisProcess, ServerProcess, sleep, Upstream, waitFor } from './helpers/procs.js';
+import { metricValue, ServerProcess, ServerStack, sleep, Upstream, waitFor } from './helpers/procs.js';
 
 describe('circuit breaker around the upstream', () => {
-  let redis: RedisProcess;
+  let stack: ServerStack;
   let upstream: Upstream;
   let server: ServerProcess;
 
   before(async () => {
-    redis = await RedisProcess.start();
-    upstream = await Upstream.start();
-    server = await ServerProcess.start({
-      REDIS_URL: redis.url,
-      UPSTREAM_URL: upstream.url,
+    stack = await ServerStack.start({
       CACHE_TTL_SECONDS: '1',
       BREAKER_VOLUME_THRESHOLD: '5',
       BREAKER_ERROR_THRESHOLD_PERCENT: '50',
       BREAKER_ROLLING_WINDOW_MS: '30000',
       BREAKER_RESET_TIMEOUT_MS: '2500',
     });
+    ({ upstream, server } = stack);
   });
 
   after(async () => {
-    await server?.stop();
-    await upstream?.close();
-    await redis?.destroy();
+    await stack?.stop();
   });
 
   it('opens past the threshold, fails fast, serves stale copies, half-opens and closes when the upstream recovers', async () => {

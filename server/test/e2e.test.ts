@@ -2,29 +2,24 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { breakerStatus, cachedFetch, connect, LEGACY, MODERN } from './helpers/mcp.js';
-import { metricValue, RedisProcess, ServerProcess, Upstream, waitFor } from './helpers/procs.js';
+import { metricValue, ServerProcess, ServerStack, Upstream, waitFor } from './helpers/procs.js';
 
 describe('MCP over Streamable HTTP with the official client, real Redis and a local upstream', () => {
-  let redis: RedisProcess;
+  let stack: ServerStack;
   let upstream: Upstream;
   let server: ServerProcess;
 
   before(async () => {
-    redis = await RedisProcess.start();
-    upstream = await Upstream.start();
-    server = await ServerProcess.start({
-      REDIS_URL: redis.url,
-      UPSTREAM_URL: upstream.url,
+    stack = await ServerStack.start({
       CACHE_TTL_SECONDS: '2',
       DEPLOYMENT_COLOR: 'green',
       APP_VERSION: '1.2.3',
     });
+    ({ upstream, server } = stack);
   });
 
   after(async () => {
-    await server?.stop();
-    await upstream?.close();
-    await redis?.destroy();
+    await stack?.stop();
   });
 
   for (const revision of [LEGACY, MODERN] as const) {

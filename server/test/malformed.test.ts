@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { connect } from './helpers/mcp.js';
-import { RedisProcess, ServerProcess, Upstream } from './helpers/procs.js';
+import { ServerProcess, ServerStack, Upstream } from './helpers/procs.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const ENVELOPE = {
@@ -25,29 +25,24 @@ function rawPost(url: string, headers: Record<string, string>, body: string): Pr
 }
 
 describe('malformed and hostile requests', () => {
-  let redis: RedisProcess;
+  let stack: ServerStack;
   let upstream: Upstream;
   let server: ServerProcess;
 
   before(async () => {
-    redis = await RedisProcess.start();
-    upstream = await Upstream.start();
-    upstream.slowMs = 5000;
-    server = await ServerProcess.start({
-      REDIS_URL: redis.url,
-      UPSTREAM_URL: upstream.url,
+    stack = await ServerStack.start({
       MAX_BODY_BYTES: '65536',
       REQUEST_TIMEOUT_MS: '500',
       UPSTREAM_TIMEOUT_MS: '10000',
       ALLOWED_HOSTS: 'localhost,127.0.0.1,mcp.example.com',
       ALLOWED_ORIGINS: 'app.example.com',
     });
+    ({ upstream, server } = stack);
+    upstream.slowMs = 5000;
   });
 
   after(async () => {
-    await server?.stop();
-    await upstream?.close();
-    await redis?.destroy();
+    await stack?.stop();
   });
 
   it('answers each bad request with a 4xx JSON-RPC error, never a 500 or a crash', async () => {

@@ -302,3 +302,32 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   }
   return undefined;
 }
+
+// ---------- the usual set ----------
+
+/** A redis-server, a local upstream and one server wired to both (plus `env`), torn down together. */
+export class ServerStack {
+  private constructor(
+    readonly redis: RedisProcess,
+    readonly upstream: Upstream,
+    readonly server: ServerProcess,
+  ) {}
+
+  static async start(env: Record<string, string> = {}): Promise<ServerStack> {
+    const redis = await RedisProcess.start();
+    const upstream = await Upstream.start();
+    try {
+      return new ServerStack(redis, upstream, await ServerProcess.start({ REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, ...env }));
+    } catch (err) {
+      await upstream.close();
+      await redis.destroy();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+    await this.upstream.close();
+    await this.redis.destroy();
+  }
+}
