@@ -21,6 +21,15 @@ const list = (def: string) =>
         .filter(Boolean),
     );
 
+/** The samplers the OpenTelemetry Node SDK accepts in OTEL_TRACES_SAMPLER. */
+const SAMPLERS = ['parentbased_traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'traceidratio', 'always_on', 'always_off'] as const;
+
+/**
+ * The share of requests without a traceparent that are traced by default. Every request still gets
+ * its log line and metrics; a traced request costs about as much CPU again as a cache hit (BENCH.md).
+ */
+export const DEFAULT_TRACE_RATIO = 0.1;
+
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
 const schema = z
@@ -74,6 +83,9 @@ const schema = z
     MCP_RESOURCE_URL: httpUrl.optional(),
 
     OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+    // Checked here because the SDK logs a bad value and falls back to tracing every request.
+    OTEL_TRACES_SAMPLER: z.enum(SAMPLERS, { message: `must be one of ${SAMPLERS.join(', ')}` }).default('parentbased_traceidratio'),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: 'must be a number from 0 to 1' }).min(0).max(1).default(DEFAULT_TRACE_RATIO),
   })
   .superRefine((c, ctx) => {
     if (c.HEADERS_TIMEOUT_MS <= c.KEEP_ALIVE_TIMEOUT_MS) {

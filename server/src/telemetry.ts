@@ -3,25 +3,33 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, ParentBasedSampler } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { Config } from './config.js';
 
-/**
- * The production default when OTEL_TRACES_SAMPLER is unset: keep the caller's decision when a
- * traceparent arrives, otherwise trace one request in ten. Every request still gets its log line
- * and metrics; tracing every request costs about as much CPU as serving a cache hit (BENCH.md).
- */
-export const DEFAULT_TRACE_RATIO = 0.1;
-
 export interface Telemetry {
   /**
-   * Set when the default sampler is in effect: the share of requests without a traceparent that
-   * withServerSpans traces. The others run with no span at all, so the Redis and upstream
-   * instrumentations (which need a parent span) skip them too.
+   * Set when the sampler is parentbased_traceidratio (the default): the share of requests without
+   * a traceparent that withServerSpans traces. The others run with no span at all, so the Redis and
+   * upstream instrumentations (which need a parent span) skip them too.
    */
   rootSampleRatio?: number;
   shutdown: () => Promise<void>;
+}
+
+/**
+ * The SDK's sampler for the validated OTEL_TRACES_SAMPLER and _ARG, built here rather than left to
+ * the SDK, which reads a bad ratio as 1 (trace everything). parentbased_traceidratio comes in two
+ * halves: the SDK follows a caller's traceparent, and the root ratio is decided in withServerSpans
+ * before any span exists (an unsampled span and its Redis children cost more than the decision).
+ */
+export function samplingFor(config: Pick<Config, 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'>): { sampler: Sampler; rootSampleRatio?: number } {
+  const name = config.OTEL_TRACES_SAMPLER;
+  const ratio = config.OTEL_TRACES_SAMPLER_ARG;
+  if (name === 'parentbased_traceidratio') return { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }), rootSampleRatio: ratio };
+  const rootName = name.replace(/^parentbased_/, '');
+  const root = rootName === 'always_off' ? new AlwaysOffSampler() : rootName === 'traceidratio' ? new TraceIdRatioBasedSampler(ratio) : new AlwaysOnSampler();
+  return { sampler: name === rootName ? root : new ParentBasedSampler({ root }) };
 }
 
 /**
@@ -29,18 +37,14 @@ export interface Telemetry {
  * are first required so the instrumentations can patch them.
  */
 export function startTelemetry(config: Config): Telemetry {
-  // parentbased_traceidratio in two halves: the SDK follows a caller's traceparent, and the root
-  // ratio is decided in withServerSpans before any span exists (BENCH.md: an unsampled span and
-  // its Redis children cost more than the decision).
-  const defaultSampler = !process.env.OTEL_TRACES_SAMPLER;
+  const { sampler, rootSampleRatio } = samplingFor(config);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: process.env.OTEL_SERVICE_NAME ?? 'mcp-server',
       [ATTR_SERVICE_VERSION]: config.APP_VERSION,
       'deployment.color': config.DEPLOYMENT_COLOR,
     }),
-    // The standard OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG variables win when set.
-    ...(defaultSampler ? { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }) } : {}),
+    sampler,
     // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT itself and appends /v1/traces.
     traceExporter: new OTLPTraceExporter(),
     instrumentations: [
@@ -55,5 +59,5 @@ export function startTelemetry(config: Config): Telemetry {
     logRecordProcessors: [],
   });
   sdk.start();
-  return { ...(defaultSampler ? { rootSampleRatio: DEFAULT_TRACE_RATIO } : {}), shutdown: () => sdk.shutdown() };
+  return { ...(rootSampleRatio === undefined ? {} : { rootSampleRatio }), shutdown: () => sdk.shutdown() };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { samplingFor } from '../src/telemetry.js';
 import { PathRefusedError, resolveUpstreamUrl } from '../src/upstream.js';
 import { SERVER_ENTRY } from './helpers/procs.js';
 
@@ -17,6 +18,8 @@ describe('configuration from the environment', () => {
     assert.equal(c.REDIS_REQUIRED, false);
     assert.equal(c.AUTH_MODE, 'none');
     assert.equal(c.CACHE_TTL_SECONDS, 60);
+    assert.equal(c.OTEL_TRACES_SAMPLER, 'parentbased_traceidratio');
+    assert.equal(c.OTEL_TRACES_SAMPLER_ARG, 0.1);
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
@@ -33,6 +36,9 @@ describe('configuration from the environment', () => {
     ['STOP_TIMEOUT_SECONDS', { DRAIN_DELAY_SECONDS: '30', STOP_TIMEOUT_SECONDS: '20' }, /STOP_TIMEOUT_SECONDS/],
     ['JWKS_URL', { AUTH_MODE: 'jwt', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }, /JWKS_URL: required when AUTH_MODE=jwt/],
     ['AUTH_MODE', { AUTH_MODE: 'basic' }, /AUTH_MODE/],
+    ['OTEL_TRACES_SAMPLER', { OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER: must be one of parentbased_traceidratio, /],
+    ['OTEL_TRACES_SAMPLER_ARG', { OTEL_TRACES_SAMPLER_ARG: 'ten percent' }, /OTEL_TRACES_SAMPLER_ARG: must be a number from 0 to 1/],
+    ['OTEL_TRACES_SAMPLER_ARG', { OTEL_TRACES_SAMPLER_ARG: '10' }, /OTEL_TRACES_SAMPLER_ARG/],
   ];
   for (const [variable, env, message] of bad) {
     it(`rejects a bad ${variable} by name (${JSON.stringify(env)})`, () => {
@@ -58,6 +64,27 @@ describe('configuration from the environment', () => {
     assert.match(line.msg, /^invalid configuration: PORT: /);
     assert.ok(!r.stderr.includes('super-secret-token'));
     assert.ok(!r.stderr.includes(' at '), 'no stack trace');
+  });
+});
+
+describe('trace sampling from the environment', () => {
+  const sampling = (env: Record<string, string>) => {
+    const { sampler, rootSampleRatio } = samplingFor(loadConfig({ ...BASE, ...env }));
+    return { sampler: sampler.toString(), rootSampleRatio };
+  };
+
+  it('by default follows the caller and leaves the root ratio to withServerSpans', () => {
+    const { sampler, rootSampleRatio } = sampling({});
+    assert.match(sampler, /^ParentBased\{root=AlwaysOnSampler,/);
+    assert.equal(rootSampleRatio, 0.1);
+    assert.equal(sampling({ OTEL_TRACES_SAMPLER_ARG: '0.25' }).rootSampleRatio, 0.25);
+  });
+
+  it('hands every other sampler to the SDK with the validated ratio', () => {
+    assert.deepEqual(sampling({ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.3' }), { sampler: 'TraceIdRatioBased{0.3}', rootSampleRatio: undefined });
+    assert.deepEqual(sampling({ OTEL_TRACES_SAMPLER: 'always_off' }), { sampler: 'AlwaysOffSampler', rootSampleRatio: undefined });
+    assert.match(sampling({ OTEL_TRACES_SAMPLER: 'parentbased_always_on' }).sampler, /^ParentBased\{root=AlwaysOnSampler,/);
+    assert.match(sampling({ OTEL_TRACES_SAMPLER: 'parentbased_always_off' }).sampler, /^ParentBased\{root=AlwaysOffSampler,/);
   });
 });
 
