@@ -1,0 +1,106 @@
+// npm run bench:tracing: what tracing costs per request, measured inside one server process.
+// Two processes of the same build differ by up to 20% in throughput, more than tracing costs, so
+// this script loads one process at a time and switches tracing off and on (bench/tracing-toggle.ts)
+// in alternating 2 s phases, reading the process's CPU time from /proc. One run per sampling ratio.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { RedisProcess, ServerProcess, Upstream } from '../test/helpers/procs.js';
+
+const RATIOS = (process.env.BENCH_TRACE_RATIOS ?? '0,0.1,1').split(',');
+const PHASES = 8;
+
+/** CPU seconds (user + system) of the process's main thread and of all its threads. */
+function cpu(pid: number): { main: number; all: number } {
+  const read = (path: string) => {
+    const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  };
+  return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
+}
+
+const body = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'tools/call',
+  params: {
+    name: 'cached_fetch',
+    arguments: { path: '/hot' },
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    },
+  },
+});
+const headers = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'cached_fetch',
+};
+
+async function load(url: string, seconds: number): Promise<number> {
+  const r = await autocannon({ url, method: 'POST', headers, body, connections: 32, duration: seconds });
+  if (r.errors || r.timeouts || r.non2xx) throw new Error(`load run had ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
+  return r.requests.total;
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisProcess.start();
+  const upstream = await Upstream.start();
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  process.stdout.write('| OTEL_TRACES_SAMPLER_ARG | main thread µs/request, on / off | all threads µs/request, on / off | tracing costs per request (main, all) |\n| --- | --- | --- | --- |\n');
+  for (const ratio of RATIOS) {
+    const server = await ServerProcess.start(
+      {
+        REDIS_URL: redis.url,
+        UPSTREAM_URL: upstream.url,
+        CACHE_TTL_SECONDS: '3600',
+        NODE_ENV: 'production',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        OTEL_TRACES_SAMPLER_ARG: ratio,
+        NODE_OPTIONS: `--require ${join(__dirname, 'tracing-toggle.js')}`,
+      },
+      { discardLogs: true },
+    );
+    const pid = server.child.pid!;
+    await load(server.mcpUrl, 10); // warm-up: the JIT settles after about 6 s of load
+    const sum = { on: { n: 0, main: 0, all: 0 }, off: { n: 0, main: 0, all: 0 } };
+    for (let i = 0; i < PHASES; i++) {
+      for (const phase of ['off', 'on'] as const) {
+        server.child.kill(phase === 'off' ? 'SIGUSR1' : 'SIGUSR2');
+        await new Promise((r) => setTimeout(r, 100));
+        const before = cpu(pid);
+        const n = await load(server.mcpUrl, 2);
+        const after = cpu(pid);
+        sum[phase].n += n;
+        sum[phase].main += after.main - before.main;
+        sum[phase].all += after.all - before.all;
+      }
+    }
+    const us = (phase: 'on' | 'off', k: 'main' | 'all') => (sum[phase][k] * 1e6) / sum[phase].n;
+    const f = (x: number) => x.toFixed(1);
+    process.stdout.write(
+      `| ${ratio} | ${f(us('on', 'main'))} / ${f(us('off', 'main'))} | ${f(us('on', 'all'))} / ${f(us('off', 'all'))} | ${f(us('on', 'main') - us('off', 'main'))}, ${f(us('on', 'all') - us('off', 'all'))} |\n`,
+    );
+    await server.stop();
+  }
+  await upstream.close();
+  await redis.destroy();
+  sink.close();
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
