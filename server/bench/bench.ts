@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createClient } from 'redis';
+import { callBody, CONCURRENCY, cpuSeconds, load, mcpHeaders } from './load.js';
 import { freePort, metricValue, RedisProcess, ServerProcess, Upstream, waitFor } from '../test/helpers/procs.js';
 
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
-const CONCURRENCY = 32;
 // Two processes of the same build differ by up to 20% in throughput (JIT and heap-sizing
 // decisions), so each round starts a fresh pair, the one started first alternating.
 const ROUNDS = 3;
@@ -41,33 +41,11 @@ function combine(slices: Sliced[]) {
   };
 }
 
-const ENVELOPE = {
-  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
-  'io.modelcontextprotocol/clientCapabilities': {},
-};
-const callBody = (path: string, id = 1) =>
-  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path }, _meta: ENVELOPE } });
-const mcpHeaders = (token?: string): Record<string, string> => ({
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'cached_fetch',
-  ...(token ? { authorization: `Bearer ${token}` } : {}),
-});
-
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
   const server = createServer(handler);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/** User + system CPU seconds a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 function rssMiB(pid: number): number {
@@ -86,14 +64,6 @@ async function withRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
   } finally {
     clearInterval(timer);
   }
-}
-
-async function load(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<autocannon.Result> {
-  const result = await autocannon({ url, method: 'POST', headers, body, connections: CONCURRENCY, duration: seconds });
-  if (result.errors || result.timeouts || result.non2xx) {
-    throw new Error(`load run against ${url} had ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
-  }
-  return result;
 }
 
 /** Sequential requests on one keep-alive connection: service latency without queueing, in exact milliseconds. */

@@ -2,53 +2,15 @@
 // Two processes of the same build differ by up to 20% in throughput, more than tracing costs, so
 // this script loads one process at a time and switches tracing off and on (bench/tracing-toggle.ts)
 // in alternating 2 s phases, reading the process's CPU time from /proc. One run per sampling ratio.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { RedisProcess, ServerProcess, Upstream } from '../test/helpers/procs.js';
+import { callBody, cpuSeconds, load, mcpHeaders } from './load.js';
 
 const RATIOS = (process.env.BENCH_TRACE_RATIOS ?? '0,0.1,1').split(',');
 const PHASES = 8;
-
-/** CPU seconds (user + system) of the process's main thread and of all its threads. */
-function cpu(pid: number): { main: number; all: number } {
-  const read = (path: string) => {
-    const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  };
-  return { main: read(`/proc/${pid}/task/${pid}/stat`), all: read(`/proc/${pid}/stat`) };
-}
-
-const body = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: {
-    name: 'cached_fetch',
-    arguments: { path: '/hot' },
-    _meta: {
-      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-      'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
-      'io.modelcontextprotocol/clientCapabilities': {},
-    },
-  },
-});
-const headers = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
-  'mcp-protocol-version': '2026-07-28',
-  'mcp-method': 'tools/call',
-  'mcp-name': 'cached_fetch',
-};
-
-async function load(url: string, seconds: number): Promise<number> {
-  const r = await autocannon({ url, method: 'POST', headers, body, connections: 32, duration: seconds });
-  if (r.errors || r.timeouts || r.non2xx) throw new Error(`load run had ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
-  return r.requests.total;
-}
 
 async function main(): Promise<void> {
   const redis = await RedisProcess.start();
@@ -74,15 +36,17 @@ async function main(): Promise<void> {
       { discardLogs: true },
     );
     const pid = server.child.pid!;
-    await load(server.mcpUrl, 10); // warm-up: the JIT settles after about 6 s of load
+    const cpu = () => ({ main: cpuSeconds(pid, pid), all: cpuSeconds(pid) });
+    const hit = () => load(server.mcpUrl, mcpHeaders(), callBody('/hot'), 2).then((r) => r.requests.total);
+    await load(server.mcpUrl, mcpHeaders(), callBody('/hot'), 10); // warm-up: the JIT settles after about 6 s of load
     const sum = { on: { n: 0, main: 0, all: 0 }, off: { n: 0, main: 0, all: 0 } };
     for (let i = 0; i < PHASES; i++) {
       for (const phase of ['off', 'on'] as const) {
         server.child.kill(phase === 'off' ? 'SIGUSR1' : 'SIGUSR2');
         await new Promise((r) => setTimeout(r, 100));
-        const before = cpu(pid);
-        const n = await load(server.mcpUrl, 2);
-        const after = cpu(pid);
+        const before = cpu();
+        const n = await hit();
+        const after = cpu();
         sum[phase].n += n;
         sum[phase].main += after.main - before.main;
         sum[phase].all += after.all - before.all;
