@@ -4,13 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createClient } from 'redis';
-import { callBody, CONCURRENCY, cpuSeconds, load, mcpHeaders } from './load.js';
+import { callBody, CONCURRENCY, cpuSeconds, listen, load, mcpHeaders } from './load.js';
 import { freePort, metricValue, RedisProcess, ServerProcess, Upstream, waitFor } from '../test/helpers/procs.js';
 
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -39,13 +38,6 @@ function combine(slices: Sliced[]) {
     peakRssMiB: Math.max(...slices.map((s) => s.peakRssMiB)),
     cpuMsPerRequest: (slices.reduce((n, s) => n + s.cpuSeconds, 0) * 1000) / total,
   };
-}
-
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 function rssMiB(pid: number): number {

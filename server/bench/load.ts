@@ -1,6 +1,9 @@
-// What both benchmark scripts send and measure: the cached_fetch call, its headers, the load run
-// and a process's CPU time.
+// What both benchmark scripts send and measure: the cached_fetch call, its headers, the load run,
+// a process's CPU time, and the loopback HTTP servers they stand up.
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 
 export const CONCURRENCY = 32;
@@ -38,4 +41,12 @@ export function cpuSeconds(pid: number, tid?: number): number {
   const path = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
   const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+/** An HTTP server on a free loopback port. */
+export async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }

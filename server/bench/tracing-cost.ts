@@ -2,12 +2,9 @@
 // Two processes of the same build differ by up to 20% in throughput, more than tracing costs, so
 // this script loads one process at a time and switches tracing off and on (bench/tracing-toggle.ts)
 // in alternating 2 s phases, reading the process's CPU time from /proc. One run per sampling ratio.
-import { createServer } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { RedisProcess, ServerProcess, Upstream } from '../test/helpers/procs.js';
-import { callBody, cpuSeconds, load, mcpHeaders } from './load.js';
+import { callBody, cpuSeconds, listen, load, mcpHeaders } from './load.js';
 
 const RATIOS = (process.env.BENCH_TRACE_RATIOS ?? '0,0.1,1').split(',');
 const PHASES = 8;
@@ -15,12 +12,12 @@ const PHASES = 8;
 async function main(): Promise<void> {
   const redis = await RedisProcess.start();
   const upstream = await Upstream.start();
-  const sink = createServer((req, res) => {
+  const sink = await listen((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
-  sink.listen(0, '127.0.0.1');
-  await once(sink, 'listening');
+  const headers = mcpHeaders();
+  const body = callBody('/hot');
   process.stdout.write('| OTEL_TRACES_SAMPLER_ARG | main thread µs/request, on / off | all threads µs/request, on / off | tracing costs per request (main, all) |\n| --- | --- | --- | --- |\n');
   for (const ratio of RATIOS) {
     const server = await ServerProcess.start(
@@ -29,7 +26,7 @@ async function main(): Promise<void> {
         UPSTREAM_URL: upstream.url,
         CACHE_TTL_SECONDS: '3600',
         NODE_ENV: 'production',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
         OTEL_TRACES_SAMPLER_ARG: ratio,
         NODE_OPTIONS: `--require ${join(__dirname, 'tracing-toggle.js')}`,
       },
@@ -37,8 +34,8 @@ async function main(): Promise<void> {
     );
     const pid = server.child.pid!;
     const cpu = () => ({ main: cpuSeconds(pid, pid), all: cpuSeconds(pid) });
-    const hit = () => load(server.mcpUrl, mcpHeaders(), callBody('/hot'), 2).then((r) => r.requests.total);
-    await load(server.mcpUrl, mcpHeaders(), callBody('/hot'), 10); // warm-up: the JIT settles after about 6 s of load
+    const hit = () => load(server.mcpUrl, headers, body, 2).then((r) => r.requests.total);
+    await load(server.mcpUrl, headers, body, 10); // warm-up: the JIT settles after about 6 s of load
     const sum = { on: { n: 0, main: 0, all: 0 }, off: { n: 0, main: 0, all: 0 } };
     for (let i = 0; i < PHASES; i++) {
       for (const phase of ['off', 'on'] as const) {
@@ -61,7 +58,7 @@ async function main(): Promise<void> {
   }
   await upstream.close();
   await redis.destroy();
-  sink.close();
+  sink.server.close();
 }
 
 main().catch((err: Error) => {
