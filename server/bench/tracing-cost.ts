@@ -29,6 +29,7 @@ async function main(): Promise<void> {
         OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
         OTEL_TRACES_SAMPLER_ARG: ratio,
         NODE_OPTIONS: `--require ${join(__dirname, 'tracing-toggle.js')}`,
+        ...(JSON.parse(process.env.BENCH_PROD_ENV ?? '{}') as Record<string, string>),
       },
       { discardLogs: true },
     );

@@ -12,6 +12,7 @@ import { serializers, type Logger } from './logger.js';
 import { isUnservedRequest, rpcError } from './jsonrpc.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
+import { memoize } from './memo.js';
 import type { Metrics } from './metrics.js';
 import { createRequestObserver } from './request-observer.js';
 
@@ -65,6 +66,7 @@ export function createApp(deps: AppDeps): RequestListener {
     autoLogging: { ignore: (req: IncomingMessage) => req.url?.startsWith('/health/') ?? false },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
     serializers,
+    wrapSerializers: false,
   });
   // Every route: the colour and version that answered, the request id and the request log line.
   const begin = (req: IncomingMessage, res: ServerResponse) => {
@@ -127,16 +129,8 @@ export function createApp(deps: AppDeps): RequestListener {
   const configured = config.MCP_RESOURCE_URL ? new URL(config.MCP_RESOURCE_URL) : undefined;
   const resourceUrl = (req: IncomingMessage) => configured ?? new URL(`${originOf(req)}/mcp`);
   // The metadata URL named in 401 challenges, per public origin: a handful at most, behind one load balancer.
-  const metadataUrls = new Map<string, string>();
-  const resourceMetadataUrl = (req: IncomingMessage) => {
-    const origin = configured ? '' : originOf(req);
-    let url = metadataUrls.get(origin);
-    if (!url) {
-      if (metadataUrls.size >= 16) metadataUrls.clear();
-      metadataUrls.set(origin, (url = getOAuthProtectedResourceMetadataUrl(resourceUrl(req))));
-    }
-    return url;
-  };
+  const metadataUrlFor = memoize((origin: string) => getOAuthProtectedResourceMetadataUrl(configured ?? new URL(`${origin}/mcp`)), 16);
+  const resourceMetadataUrl = (req: IncomingMessage) => metadataUrlFor(configured ? '' : originOf(req));
 
   if (deps.verifier) {
     const metadata: RequestHandler = (req, res) => {
@@ -166,19 +160,9 @@ export function createApp(deps: AppDeps): RequestListener {
   };
 
   // One bearer middleware per metadata URL (the challenge names it); as few as there are origins.
-  const bearer = new Map<string, RequestHandler>();
-  const auth: RequestHandler = (req, res, next) => {
-    const verifier = deps.verifier;
-    if (!verifier) return next();
-    const url = resourceMetadataUrl(req);
-    let mw = bearer.get(url);
-    if (!mw) {
-      if (bearer.size >= 16) bearer.clear();
-      mw = requireBearerAuth({ verifier, resourceMetadataUrl: url });
-      bearer.set(url, mw);
-    }
-    return mw(req, res, next);
-  };
+  const verifier = deps.verifier;
+  const bearerFor = verifier && memoize((url: string) => requireBearerAuth({ verifier, resourceMetadataUrl: url }), 16);
+  const auth: RequestHandler = (req, res, next) => (bearerFor ? bearerFor(resourceMetadataUrl(req))(req, res, next) : next());
 
   app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
     const store = res.locals.store as RequestStore;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { trace } from '@opentelemetry/api';
 
@@ -10,11 +11,12 @@ export type { Logger };
  * headers, cost a few KiB of garbage per line (BENCH.md) and let the others through.
  */
 export const serializers = {
-  req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+  // Raw node:http objects (pino-http runs with wrapSerializers off, so no full copy is made first).
+  req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
     id: req.id,
     method: req.method,
-    url: req.url,
-    remoteAddress: req.remoteAddress,
+    url: req.originalUrl ?? req.url,
+    remoteAddress: req.socket?.remoteAddress,
   }),
   res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
   err: pino.stdSerializers.err,

@@ -25,11 +25,6 @@ export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>
   return (res: ServerResponse): RequestStore => {
     const start = process.hrtime.bigint();
     const store: RequestStore = { toolError: false };
-    res.once('finish', () => {
-      const { method, tool } = labelsOf(store.body);
-      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
-      childFor(method, tool, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
-    });
     const timer = setTimeout(() => {
       const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, (store.body as { id?: unknown } | undefined)?.id);
       if (!res.headersSent) sendJson(res, 504, error);
@@ -37,7 +32,15 @@ export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>
       else if (String(res.getHeader('content-type')).startsWith('text/event-stream')) res.end(`event: message\ndata: ${JSON.stringify(error)}\n\n`);
       else res.destroy();
     }, config.REQUEST_TIMEOUT_MS);
-    res.once('close', () => clearTimeout(timer));
+    // One 'close' listener (it follows 'finish', and also comes on an abort) rather than two once()
+    // wrappers: pino-http removes its own listeners per request, at a cost that grows with the count.
+    res.on('close', () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) return; // aborted by the client: no answer to time
+      const { method, tool } = labelsOf(store.body);
+      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
+      childFor(method, tool, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
+    });
     return store;
   };
 }

@@ -19,7 +19,7 @@ describe('configuration from the environment', () => {
     assert.equal(c.AUTH_MODE, 'none');
     assert.equal(c.CACHE_TTL_SECONDS, 60);
     assert.equal(c.OTEL_TRACES_SAMPLER, 'parentbased_traceidratio');
-    assert.equal(c.OTEL_TRACES_SAMPLER_ARG, 0.1);
+    assert.equal(c.OTEL_TRACES_SAMPLER_ARG, 0.01);
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
@@ -76,7 +76,7 @@ describe('trace sampling from the environment', () => {
   it('by default follows the caller and leaves the root ratio to withServerSpans', () => {
     const { sampler, rootSampleRatio } = sampling({});
     assert.match(sampler, /^ParentBased\{root=AlwaysOnSampler,/);
-    assert.equal(rootSampleRatio, 0.1);
+    assert.equal(rootSampleRatio, 0.01);
     assert.equal(sampling({ OTEL_TRACES_SAMPLER_ARG: '0.25' }).rootSampleRatio, 0.25);
   });
 

@@ -33,6 +33,7 @@ describe('tracing and logs', () => {
         ...env,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
         OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_TRACES_SAMPLER_ARG: '0.1', // enough traced requests out of 200 to test the share
       }),
       ServerProcess.start(env),
     ]);
@@ -118,7 +119,7 @@ describe('tracing and logs', () => {
     assert.ok(!exports.some((e) => e.body.includes('/not-sampled')), 'no span of the unsampled request was exported');
   });
 
-  it('by default traces about one in ten requests without a traceparent, and the others have no span at all', async () => {
+  it('traces the configured share of requests without a traceparent (one in ten here), and the others have no span at all', async () => {
     const ping = (headers: Record<string, string>) =>
       fetch(traced.mcpUrl, {
         method: 'POST',
@@ -157,6 +158,9 @@ describe('tracing and logs', () => {
     const line = await waitFor(() => untraced.parsedLogs().find((l) => (l.req as { id?: string } | undefined)?.id === id), 'the request log line');
     assert.equal(line.trace_id, undefined);
     assert.equal(line.level, 'info');
+    // Only these fields of the request and response: headers carry tokens and cookies.
+    assert.deepEqual(line.req, { id, method: 'POST', url: '/mcp', remoteAddress: '127.0.0.1' });
+    assert.deepEqual(line.res, { statusCode: 200 });
     assert.equal(untraced.parsedLogs().find((l) => l.msg === 'listening')?.tracing, false);
     assert.equal(traced.parsedLogs().find((l) => l.msg === 'listening')?.tracing, true);
   });
