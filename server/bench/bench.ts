@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { createClient } from 'redis';
-import { callBody, CONCURRENCY, cpuSeconds, listen, load, mcpHeaders } from './load.js';
+import { callBody, CONCURRENCY, cpuSeconds, listen, load, mcpHeaders, prodEnvOverrides } from './load.js';
 import { freePort, metricValue, RedisProcess, ServerProcess, Upstream, waitFor } from '../test/helpers/procs.js';
 
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     BREAKER_RESET_TIMEOUT_MS: '600000',
     CACHE_TTL_SECONDS: '3600', // the hot entry must outlive the whole run
     NODE_ENV: 'production',
-    ...(JSON.parse(process.env.BENCH_PROD_ENV ?? '{}') as Record<string, string>),
+    ...prodEnvOverrides(),
   };
   const prodHeaders = mcpHeaders(token);
   const hotBody = callBody('/hot');

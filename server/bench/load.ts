@@ -1,5 +1,5 @@
-// What both benchmark scripts send and measure: the cached_fetch call, its headers, the load run,
-// a process's CPU time, and the loopback HTTP servers they stand up.
+// What both benchmark scripts send and measure: the cached_fetch call, its headers, the settings
+// overrides, the load run, a process's CPU time, and the loopback HTTP servers they stand up.
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -7,6 +7,9 @@ import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 
 export const CONCURRENCY = 32;
+
+/** Settings of this server to change for one run, as JSON in BENCH_PROD_ENV. */
+export const prodEnvOverrides = (): Record<string, string> => JSON.parse(process.env.BENCH_PROD_ENV ?? '{}') as Record<string, string>;
 
 const ENVELOPE = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',

@@ -4,7 +4,7 @@
 // in alternating 2 s phases, reading the process's CPU time from /proc. One run per sampling ratio.
 import { join } from 'node:path';
 import { RedisProcess, ServerProcess, Upstream } from '../test/helpers/procs.js';
-import { callBody, cpuSeconds, listen, load, mcpHeaders } from './load.js';
+import { callBody, cpuSeconds, listen, load, mcpHeaders, prodEnvOverrides } from './load.js';
 
 const RATIOS = (process.env.BENCH_TRACE_RATIOS ?? '0,0.1,1').split(',');
 const PHASES = 8;
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
         OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
         OTEL_TRACES_SAMPLER_ARG: ratio,
         NODE_OPTIONS: `--require ${join(__dirname, 'tracing-toggle.js')}`,
-        ...(JSON.parse(process.env.BENCH_PROD_ENV ?? '{}') as Record<string, string>),
+        ...prodEnvOverrides(),
       },
       { discardLogs: true },
     );

@@ -127,15 +127,15 @@ export function createApp(deps: AppDeps): RequestListener {
 
   // The public URL of /mcp: configured, or as the client reached us through the load balancer.
   const configured = config.MCP_RESOURCE_URL ? new URL(config.MCP_RESOURCE_URL) : undefined;
-  const resourceUrl = (req: IncomingMessage) => configured ?? new URL(`${originOf(req)}/mcp`);
+  const resourceUrlAt = (origin: string) => configured ?? new URL(`${origin}/mcp`);
   // The metadata URL named in 401 challenges, per public origin: a handful at most, behind one load balancer.
-  const metadataUrlFor = memoize((origin: string) => getOAuthProtectedResourceMetadataUrl(configured ?? new URL(`${origin}/mcp`)), 16);
+  const metadataUrlFor = memoize((origin: string) => getOAuthProtectedResourceMetadataUrl(resourceUrlAt(origin)), 16);
   const resourceMetadataUrl = (req: IncomingMessage) => metadataUrlFor(configured ? '' : originOf(req));
 
   if (deps.verifier) {
     const metadata: RequestHandler = (req, res) => {
       res.set('cache-control', 'public, max-age=300').json({
-        resource: resourceUrl(req).href,
+        resource: resourceUrlAt(originOf(req)).href,
         authorization_servers: [config.JWT_ISSUER],
         bearer_methods_supported: ['header'],
         resource_name: 'mcp-deploy-server',

@@ -25,11 +25,11 @@ const list = (def: string) =>
 const SAMPLERS = ['parentbased_traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'traceidratio', 'always_on', 'always_off'] as const;
 
 /**
- * The share of requests without a traceparent that are traced by default: 1%, which is still tens
- * of traces a minute per task at a few requests a second. Every request keeps its log line and
- * metrics. Each sampled span is held until its export batch leaves, and at 10% that kept cache-hit
- * throughput at 0.79 to 0.82 of the bare server against 0.86 to 0.88 at 1% (BENCH.md); X-Ray also bills
- * per trace recorded.
+ * The share of requests without a traceparent that are traced by default: 1%, still a few traces a
+ * second per task at a few hundred requests a second. Every request keeps its log line and metrics.
+ * Each sampled span is held until its export batch leaves, and at 10% that kept cache-hit
+ * throughput at 0.79 to 0.82 of the bare server against 0.86 to 0.88 at 1% (BENCH.md); X-Ray also
+ * bills per trace recorded.
  */
 const DEFAULT_TRACE_RATIO = 0.01;
 
