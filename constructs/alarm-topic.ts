@@ -22,6 +22,8 @@ const KEY_ADMIN_ACTIONS = [
   "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
   "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey",
   "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
+  // An alias call is authorized on the key too, and this policy does not delegate kms:* to IAM.
+  "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
 ];
 
 /**

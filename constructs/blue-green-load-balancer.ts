@@ -6,6 +6,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { COLORS, type Color } from "../config/release-manifest";
+import { resourceNames } from "./resource-names";
 import { AccessLogBucket } from "./access-log-bucket";
 
 export interface TargetHealthCheck {
@@ -125,7 +126,7 @@ export class BlueGreenLoadBalancer extends Construct {
       forceDestroy: !deletionProtection,
     });
     this.loadBalancer = new Lb(this, "alb", {
-      name,
+      name: resourceNames.loadBalancer(name),
       loadBalancerType: "application",
       internal: false,
       subnets: props.publicSubnetIds,
@@ -142,7 +143,7 @@ export class BlueGreenLoadBalancer extends Construct {
     const check = props.healthCheck ?? {};
     const makeTargetGroup = (color: Color) =>
       new LbTargetGroup(this, `tg-${color}`, {
-        name: `${name}-${color}`,
+        name: resourceNames.targetGroup(name, color),
         port: targetPort,
         protocol: "HTTP",
         targetType: "ip",

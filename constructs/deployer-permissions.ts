@@ -1,4 +1,6 @@
 import type { PolicyStatement } from "./iam";
+import { COLORS } from "../config/release-manifest";
+import { resourceNames } from "./resource-names";
 
 /** What an environment stack manages, by the names it gives its resources. */
 export interface DeployerScope {
@@ -99,12 +101,6 @@ export function readStatements(scope: DeployerScope): PolicyStatement[] {
       condition: inRegion(scope.region),
     },
     {
-      sid: "ReadSecretValues",
-      // Refreshing the Redis AUTH token's secret version reads its value; the state holds it too.
-      actions: ["secretsmanager:GetSecretValue"],
-      resources: [arn.secrets],
-    },
-    {
       sid: "ReadEnvironmentRoles",
       actions: ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListRoleTags", "iam:ListInstanceProfilesForRole"],
       resources: [arn.role],
@@ -129,6 +125,14 @@ export function readStatements(scope: DeployerScope): PolicyStatement[] {
       resources: [arn.lockObject],
     },
   ];
+}
+
+/**
+ * What the plan role of pull requests may never do, whatever else it is granted: read a secret's
+ * value. Anyone who can open a pull request from a branch can run a plan with this role.
+ */
+export function planDenyStatements(): PolicyStatement[] {
+  return [{ sid: "DenySecretValues", effect: "Deny", actions: ["secretsmanager:GetSecretValue"], resources: ["*"] }];
 }
 
 /**
@@ -193,6 +197,19 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
       ],
     },
     {
+      sid: "TagDefaultSecurityGroup",
+      // CreateVpc makes the VPC's default security group untagged, so the tagged-resource rule below
+      // cannot cover adopting it (aws_default_security_group). This allows putting exactly this
+      // environment's default tags on a security group that carries none yet, and nothing else.
+      actions: ["ec2:CreateTags"],
+      resources: [`arn:aws:ec2:${region}:${scope.accountId}:security-group/*`],
+      condition: [
+        ...inRegion(region),
+        { test: "Null", variable: "aws:ResourceTag/project", values: ["true"] },
+        ...taggedForEnvironment(scope, "aws:RequestTag"),
+      ],
+    },
+    {
       sid: "ChangeOwnNetwork",
       // Deleting or retagging is allowed only on what carries this environment's tags, so the role
       // cannot tear down another environment's or another project's network in the same account.
@@ -239,10 +256,10 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
         "elasticloadbalancing:RemoveTags",
       ],
       resources: [
-        arn.region("elasticloadbalancing", `loadbalancer/app/${prefix}-*/*`),
-        arn.region("elasticloadbalancing", `targetgroup/${prefix}-*/*`),
-        arn.region("elasticloadbalancing", `listener/app/${prefix}-*/*`),
-        arn.region("elasticloadbalancing", `listener-rule/app/${prefix}-*/*`),
+        arn.region("elasticloadbalancing", `loadbalancer/app/${resourceNames.loadBalancer(prefix)}/*`),
+        arn.region("elasticloadbalancing", `listener/app/${resourceNames.loadBalancer(prefix)}/*`),
+        arn.region("elasticloadbalancing", `listener-rule/app/${resourceNames.loadBalancer(prefix)}/*`),
+        ...COLORS.map((color) => arn.region("elasticloadbalancing", `targetgroup/${resourceNames.targetGroup(prefix, color)}/*`)),
       ],
     },
   ];
@@ -268,9 +285,9 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "ecs:UntagResource",
       ],
       resources: [
-        arn.region("ecs", `cluster/${prefix}`),
-        arn.region("ecs", `service/${prefix}/*`),
-        arn.region("ecs", `task-definition/${prefix}-*:*`),
+        arn.region("ecs", `cluster/${resourceNames.cluster(prefix)}`),
+        ...COLORS.map((color) => arn.region("ecs", `service/${resourceNames.cluster(prefix)}/${resourceNames.service(prefix, color)}`)),
+        ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
       ],
     },
     {
@@ -343,7 +360,12 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "cloudwatch:PutDashboard",
         "cloudwatch:DeleteDashboards",
       ],
-      resources: [arn.region("cloudwatch", `alarm:${prefix}-*`), `arn:aws:cloudwatch::${scope.accountId}:dashboard/${prefix}*`],
+      resources: [
+        arn.region("cloudwatch", `alarm:${prefix}-*`),
+        // Target tracking policies create and delete their alarms with the caller's permissions.
+        ...COLORS.map((color) => arn.region("cloudwatch", `alarm:TargetTracking-service/${resourceNames.cluster(prefix)}/${resourceNames.service(prefix, color)}-*`)),
+        `arn:aws:cloudwatch::${scope.accountId}:dashboard/${prefix}*`,
+      ],
     },
     {
       sid: "ManageAlarmTopics",
@@ -363,7 +385,8 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
     {
       sid: "CreateTaggedKeys",
       // A new key's ARN is a generated id: creation is allowed only with this environment's tags on it.
-      actions: ["kms:CreateKey"],
+      // Tagging on create is authorized as kms:TagResource on "*", as the key does not exist yet.
+      actions: ["kms:CreateKey", "kms:TagResource"],
       resources: ["*"],
       condition: [...inRegion(region), ...taggedForEnvironment(scope, "aws:RequestTag")],
     },
@@ -403,6 +426,12 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "secretsmanager:TagResource",
         "secretsmanager:UntagResource",
       ],
+      resources: [arn.secrets],
+    },
+    {
+      sid: "ReadSecretValues",
+      // Refreshing the Redis AUTH token's secret version reads its value (the plan role is denied this).
+      actions: ["secretsmanager:GetSecretValue"],
       resources: [arn.secrets],
     },
     {

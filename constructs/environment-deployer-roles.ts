@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { deployStatements, readStatements, type DeployerScope } from "./deployer-permissions";
+import { deployStatements, planDenyStatements, readStatements, type DeployerScope } from "./deployer-permissions";
 import { GithubActionsRole } from "./github-actions-role";
 import { WorkloadPermissionsBoundary } from "./workload-permissions-boundary";
 
@@ -71,7 +71,7 @@ export class EnvironmentDeployerRoles extends Construct {
       name: `github-${namePrefix}-plan`,
       description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}`,
       subjects: ["pull_request"],
-      policies: { read: readStatements(permissions) },
+      policies: { read: readStatements(permissions), deny: planDenyStatements() },
     });
     this.deploy = new GithubActionsRole(this, "deploy", {
       ...common,

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { TerraformStack } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -7,6 +8,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Color } from "../config/release-manifest";
 import { SECRET_LOOKING_NAME } from "../config/schema";
+import { resourceNames } from "./resource-names";
 import { serviceRole, type PolicyStatement } from "./iam";
 
 /** An ECS container definition, as the task definition's JSON expects it. */
@@ -101,39 +103,10 @@ export class McpService extends Construct {
     const leaked = Object.keys(environment).filter((key) => SECRET_LOOKING_NAME.test(key));
     if (leaked.length > 0) throw new Error(`McpService ${id}: ${leaked.join(", ")} look like secrets; pass them in secrets (Secrets Manager ARNs), not environment`);
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
-    this.serviceName = `${name}-${color}`;
+    this.serviceName = resourceNames.service(name, color);
 
     this.logGroup = new CloudwatchLogGroup(this, "logs", { name: `/ecs/${name}/${color}`, retentionInDays: props.logRetentionDays ?? 30 });
     this.securityGroup = this.makeSecurityGroup(props, containerPort);
-
-    const repository = ecrRepositoryArn(props.image);
-    const executionRole = serviceRole(this, "execution-role", {
-      name: `${this.serviceName}-execution`,
-      service: "ecs-tasks.amazonaws.com",
-      permissionsBoundary: props.permissionsBoundaryArn,
-      statements: [
-        ...(repository
-          ? [
-              // GetAuthorizationToken has no resource-level permissions; the pull itself is scoped to the repository.
-              { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
-              { actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [repository] },
-            ]
-          : []),
-        { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.arn}:*`] },
-        ...(Object.keys(secrets).length > 0 ? [{ actions: ["secretsmanager:GetSecretValue"], resources: Object.values(secrets) }] : []),
-      ],
-    });
-    const taskRole = serviceRole(this, "task-role", {
-      name: `${this.serviceName}-task`,
-      service: "ecs-tasks.amazonaws.com",
-      permissionsBoundary: props.permissionsBoundaryArn,
-      statements: [
-        ...(props.taskRoleStatements ?? []),
-        ...(props.enableExecuteCommand
-          ? [{ actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], resources: ["*"] }]
-          : []),
-      ],
-    });
 
     const server: ContainerDefinition = {
       name: SERVER_CONTAINER,
@@ -153,6 +126,8 @@ export class McpService extends Construct {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, value]) => ({ name: key, value })),
       secrets: Object.entries(secrets).map(([key, arn]) => ({ name: key, valueFrom: arn })),
+      // Sidecars (the collector) start first and stop last, so the drain window's telemetry is kept.
+      ...(props.sidecars?.length ? { dependsOn: props.sidecars.map((c) => ({ containerName: c.name, condition: "START" })) } : {}),
       readonlyRootFilesystem: true,
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
       stopTimeout: props.stopTimeoutSeconds ?? 120,
@@ -176,6 +151,37 @@ export class McpService extends Construct {
       },
     };
 
+    const containers = [server, ...(props.sidecars ?? [])];
+    const repository = ecrRepositoryArn(props.image);
+    const executionRole = serviceRole(this, "execution-role", {
+      name: `${this.serviceName}-execution`,
+      service: "ecs-tasks.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundaryArn,
+      statements: [
+        ...(repository
+          ? [
+              // GetAuthorizationToken has no resource-level permissions; the pull itself is scoped to the repository.
+              { actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+              { actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"], resources: [repository] },
+            ]
+          : []),
+        // Fargate creates each container's log stream with this role; one missing group fails the whole task.
+        { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: containers.map((c) => `${awslogsGroupArn(this, c)}:*`) },
+        ...(Object.keys(secrets).length > 0 ? [{ actions: ["secretsmanager:GetSecretValue"], resources: Object.values(secrets) }] : []),
+      ],
+    });
+    const taskRole = serviceRole(this, "task-role", {
+      name: `${this.serviceName}-task`,
+      service: "ecs-tasks.amazonaws.com",
+      permissionsBoundary: props.permissionsBoundaryArn,
+      statements: [
+        ...(props.taskRoleStatements ?? []),
+        ...(props.enableExecuteCommand
+          ? [{ actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], resources: ["*"] }]
+          : []),
+      ],
+    });
+
     this.taskDefinition = new EcsTaskDefinition(this, "task", {
       family: this.serviceName,
       requiresCompatibilities: ["FARGATE"],
@@ -186,7 +192,7 @@ export class McpService extends Construct {
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
       volume: [{ name: "tmp" }],
-      containerDefinitions: JSON.stringify([server, ...(props.sidecars ?? [])]),
+      containerDefinitions: JSON.stringify(containers),
     });
 
     this.service = new EcsService(this, "service", {
@@ -246,4 +252,19 @@ export class McpService extends Construct {
     }
     return sg;
   }
+}
+
+/**
+ * The ARN of the log group a container's awslogs driver writes to, found among the stack's own log
+ * groups, so the execution role's grant follows the container's log configuration.
+ */
+function awslogsGroupArn(scope: Construct, container: ContainerDefinition): string {
+  const logConfiguration = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
+  const group = logConfiguration?.logDriver === "awslogs" ? logConfiguration.options?.["awslogs-group"] : undefined;
+  if (!group) throw new Error(`McpService: container ${container.name} must log with the awslogs driver to a log group of this stack`);
+  const declared = TerraformStack.of(scope)
+    .node.findAll()
+    .find((c): c is CloudwatchLogGroup => c instanceof CloudwatchLogGroup && c.name === group);
+  if (!declared) throw new Error(`McpService: container ${container.name} logs to ${group}, which this stack does not declare; create it with CloudwatchLogGroup`);
+  return declared.arn;
 }

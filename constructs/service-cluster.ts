@@ -1,9 +1,10 @@
 import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
+import { resourceNames } from "./resource-names";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 
 export interface ServiceClusterProps {
-  /** Cluster name. Required. */
+  /** Prefix of the environment's resource names (`mcp-<env>`); the cluster is named after it. Required. */
   readonly name: string;
   /** Container Insights level: "enhanced" adds per-container metrics; "enabled" is the cheaper standard level. @default "enhanced" */
   readonly containerInsights?: "enabled" | "enhanced";
@@ -16,7 +17,7 @@ export class ServiceCluster extends Construct {
   constructor(scope: Construct, id: string, props: ServiceClusterProps) {
     super(scope, id);
     this.cluster = new EcsCluster(this, "cluster", {
-      name: props.name,
+      name: resourceNames.cluster(props.name),
       setting: [{ name: "containerInsights", value: props.containerInsights ?? "enhanced" }],
     });
     new EcsClusterCapacityProviders(this, "capacity", {

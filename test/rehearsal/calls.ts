@@ -1,0 +1,90 @@
+import type { AccountModel, Call, Principal } from "./account";
+import { type Phase, type ProviderCall, type ResourceCalls, providerCalls } from "./provider-calls";
+import type { RenderedStack } from "./render";
+
+/** Resource types with no AWS call at all: Terraform computes them locally. */
+const LOCAL_ONLY = new Set(["aws_iam_policy_document"]);
+
+/** Resource types of a stack that the table does not list, so the rehearsal cannot cover them. */
+export function missingFromTable(stack: RenderedStack, table: Record<string, ResourceCalls> = providerCalls()): string[] {
+  const types = new Set(stack.resources().map((r) => r.type));
+  return [...types].filter((t) => !LOCAL_ONLY.has(t) && !table[t]).sort();
+}
+
+function tagContext(tags: Record<string, string>, prefix: "aws:RequestTag" | "aws:ResourceTag"): Record<string, string | string[]> {
+  const context: Record<string, string | string[]> = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}/${k}`, v]));
+  if (prefix === "aws:RequestTag") context["aws:TagKeys"] = Object.keys(tags);
+  return context;
+}
+
+/**
+ * The calls the AWS provider makes as `principal` for one phase of every resource of a stack, with
+ * the request context AWS would send: requested tags on creates, the target's tags when it exists,
+ * and each row's own keys (iam:PassedToService, ec2:CreateAction, ...).
+ */
+export function providerCallsOf(model: AccountModel, stack: RenderedStack, principal: Principal, phases: readonly Phase[], table: Record<string, ResourceCalls> = providerCalls()): Call[] {
+  const calls: Call[] = [];
+  for (const { address, type } of stack.resources()) {
+    const row = table[type];
+    if (!row) continue;
+    for (const phase of phases) {
+      for (const providerCall of row[phase]) {
+        if (providerCall.when && !stack.isSet(address, providerCall.when)) continue;
+        for (const target of targetsOf(model, stack, address, providerCall)) {
+          const existing = !(phase === "create" && target.self) && !providerCall.untagged && target.address !== undefined;
+          calls.push({
+            principal,
+            action: providerCall.action,
+            resource: target.arn,
+            context: {
+              ...(providerCall.tags === "request" ? tagContext(stack.tagsOf(address), "aws:RequestTag") : {}),
+              ...(existing ? tagContext(target.stack.tagsOf(target.address as string), "aws:ResourceTag") : {}),
+              ...substitute(stack, address, providerCall.context ?? {}),
+            },
+            why: `${phase} ${address} (${row.source})`,
+          });
+        }
+      }
+    }
+  }
+  return calls;
+}
+
+interface Target {
+  readonly arn: string;
+  readonly self: boolean;
+  readonly address?: string;
+  readonly stack: RenderedStack;
+}
+
+function targetsOf(model: AccountModel, stack: RenderedStack, address: string, call: ProviderCall): Target[] {
+  const { partition, region, accountId } = stack.account;
+  if (call.on === "*") return [{ arn: "*", self: false, stack }];
+  if (call.on === "self") return [{ arn: stack.arn(address), self: true, address, stack }];
+  if (call.on === "targettracking-alarms") {
+    // Application Auto Scaling names the alarms of a target tracking policy after the scalable target.
+    const resourceId = String(stack.config(address).resource_id);
+    return [{ arn: `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:TargetTracking-${resourceId}-AlarmHigh-${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, self: false, stack }];
+  }
+  if (call.on.startsWith("attr:")) {
+    return stack.targetsAt(address, call.on.slice("attr:".length)).map(({ arn, address: target }) => {
+      const owner = target ? { stack, address: target } : model.find(arn);
+      return { arn, self: false, address: owner?.address, stack: owner?.stack ?? stack };
+    });
+  }
+  if (call.on.startsWith("arn:")) {
+    const arn = call.on.replace(/\$\{partition\}/g, partition).replace(/\$\{region\}/g, region).replace(/\$\{account\}/g, accountId);
+    return [{ arn, self: false, stack }];
+  }
+  throw new Error(`provider-calls: unknown target "${call.on}" for ${call.action}`);
+}
+
+/** Fills "${attr:<path>}" in a row's context values with what the argument renders to. */
+function substitute(stack: RenderedStack, address: string, context: Readonly<Record<string, string | string[]>>): Record<string, string | string[]> {
+  const fill = (value: string) =>
+    value.replace(/\$\{attr:([^}]+)\}/g, (_, path: string) => {
+      const targets = stack.targetsAt(address, path);
+      return targets.map((t) => t.arn).join(",");
+    });
+  return Object.fromEntries(Object.entries(context).map(([k, v]) => [k, Array.isArray(v) ? v.map(fill) : fill(v)]));
+}
