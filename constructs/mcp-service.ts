@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { TerraformStack } from "cdktf";
+import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
@@ -262,9 +262,11 @@ function awslogsGroupArn(scope: Construct, container: ContainerDefinition): stri
   const logConfiguration = container.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
   const group = logConfiguration?.logDriver === "awslogs" ? logConfiguration.options?.["awslogs-group"] : undefined;
   if (!group) throw new Error(`McpService: container ${container.name} must log with the awslogs driver to a log group of this stack`);
-  const declared = TerraformStack.of(scope)
-    .node.findAll()
-    .find((c): c is CloudwatchLogGroup => c instanceof CloudwatchLogGroup && c.name === group);
+  const stack = TerraformStack.of(scope);
+  // Each read of a token attribute is a new token; resolved, both name the same resource attribute.
+  const resolve = (value: string) => Tokenization.resolve(value, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+  const wanted = resolve(group);
+  const declared = stack.node.findAll().find((c): c is CloudwatchLogGroup => c instanceof CloudwatchLogGroup && resolve(c.name) === wanted);
   if (!declared) throw new Error(`McpService: container ${container.name} logs to ${group}, which this stack does not declare; create it with CloudwatchLogGroup`);
   return declared.arn;
 }

@@ -75,7 +75,19 @@ export class StateBucket extends Construct {
     new S3BucketPolicy(this, "policy", {
       provider,
       bucket: this.bucket.id,
-      policy: policyDocument(this, "policy-document", [denyInsecureTransport(["s3:*"], [this.bucket.arn, `${this.bucket.arn}/*`])]).json,
+      policy: policyDocument(this, "policy-document", [
+        denyInsecureTransport(["s3:*"], [this.bucket.arn, `${this.bucket.arn}/*`]),
+        {
+          sid: "DenySseS3Writes",
+          // State holds secrets: every object is encrypted with KMS (the bucket default), so a client
+          // that asks for SSE-S3 (the S3 backend's `encrypt` without a key) is refused, not silently downgraded.
+          effect: "Deny",
+          actions: ["s3:PutObject"],
+          principals: [{ type: "*", identifiers: ["*"] }],
+          resources: [`${this.bucket.arn}/*`],
+          condition: [{ test: "StringEquals", variable: "s3:x-amz-server-side-encryption", values: ["AES256"] }],
+        },
+      ]).json,
     });
   }
 }

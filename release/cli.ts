@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { AggregateConfigError, CONFIG_DIR, ConfigError, loadEnvironment } from "../config/load";
 import { awsClients, SdkReleaseAws, type ReleaseAws } from "./aws";
 import { systemClock, type Clock } from "./clock";
+import { refuseExampleValues } from "../config/deployable";
 import { deploy } from "./commands/deploy";
 import { promote } from "./commands/promote";
 import { rollback } from "./commands/rollback";
@@ -83,7 +84,12 @@ export function buildProgram(deps: CliDependencies): Command {
     .requiredOption("--image <ref>", "image pinned by digest (repo@sha256:...) or immutable tag (repo:1.4.0); never latest")
     .option("--version <version>", "version the image reports (default: its tag, else the short digest)")
     .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")
-    .action((o: CommonOptions & { image: string; version?: string; url?: string }) => deploy(context(o), { image: o.image, version: o.version }));
+    .action((o: CommonOptions & { image: string; version?: string; url?: string }) => {
+      const ctx = context(o);
+      // Example accounts, documentation ranges and unread alarms synthesize fine but must never reach AWS.
+      if (!ctx.dryRun) refuseExampleValues(ctx.config, ctx.store.read());
+      return deploy(ctx, { image: o.image, version: o.version });
+    });
 
   command("verify", "check the idle colour through the test listener with an MCP client")
     .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")

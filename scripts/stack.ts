@@ -1,5 +1,6 @@
 import { Command } from "commander";
-import { AggregateConfigError } from "../config/load";
+import { refuseExampleValues } from "../config/deployable";
+import { AggregateConfigError, ConfigError, loadEnvironment } from "../config/load";
 import { TerraformError, TerraformStackApplier } from "../release/terraform";
 
 // `npm run diff -- <env>` and `npm run deploy -- <env>`: cdktf diff/deploy for one environment.
@@ -19,10 +20,15 @@ program
   .command("deploy")
   .argument("<environment>", "environment name (a file in config/environments)")
   .description("synthesize, plan and apply that plan")
-  .action(async (environment: string) => applier.apply(environment));
+  .action(async (environment: string) => {
+    const { config, release } = loadEnvironment(environment);
+    // Example accounts, documentation ranges and unread alarms synthesize fine but must never reach AWS.
+    refuseExampleValues(config, release);
+    await applier.apply(environment);
+  });
 
 program.parseAsync().catch((error: unknown) => {
-  if (!(error instanceof TerraformError || error instanceof AggregateConfigError)) throw error;
+  if (!(error instanceof TerraformError || error instanceof AggregateConfigError || error instanceof ConfigError)) throw error;
   console.error(`error: ${error.message}`);
   process.exitCode = 1;
 });

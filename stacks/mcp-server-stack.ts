@@ -42,7 +42,9 @@ export class McpServerStack extends TerraformStack {
       bucket: config.stateBackend.bucket,
       region: config.stateBackend.region,
       key: `${PROJECT}/${config.name}.tfstate`,
-      encrypt: true,
+      // No `encrypt`: without a kms_key_id it makes Terraform send SSE-S3 (AES256), overriding the
+      // bucket's default SSE-KMS. The state bucket encrypts every object with KMS by default, and
+      // its policy refuses a write that asks for AES256.
     });
     // S3-native state locking (Terraform >= 1.10); cdktf 0.21's S3BackendConfig predates the option.
     backend.addOverride("use_lockfile", true);

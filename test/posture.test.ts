@@ -76,8 +76,11 @@ describe.each(["staging", "production"] as const)("security posture of %s", (nam
     }
   });
 
-  it("keeps state in S3, encrypted, with S3-native locking", () => {
-    expect(json.terraform.backend.s3).toMatchObject({ encrypt: true, use_lockfile: true, key: `mcp-deploy/${name}.tfstate` });
+  it("keeps state in S3 with S3-native locking, encrypted by the bucket's KMS default (not the backend's SSE-S3)", () => {
+    const backend = json.terraform.backend.s3;
+    expect(backend).toMatchObject({ use_lockfile: true, key: `mcp-deploy/${name}.tfstate` });
+    // `encrypt` without `kms_key_id` would send AES256 and override the bucket's SSE-KMS default.
+    expect(backend.encrypt === true && backend.kms_key_id === undefined).toBe(false);
   });
 
   it("tags every resource through the provider's default tags and pins the account", () => {

@@ -14,10 +14,10 @@ import {
   type ColorObservation,
   type ReleasePolicy,
 } from "../../release/state-machine";
-import { DIGEST_A, DIGEST_B, healthy, settledManifest, TAGGED } from "./support";
+import { ACCOUNT, DIGEST_A, DIGEST_B, healthy, settledManifest, TAGGED } from "./support";
 
 const policy: ReleasePolicy = { minTasks: 2, maxTasks: 6, idleMinTasks: 1, steps: [10, 50, 100] };
-const IMAGES = [DIGEST_A, DIGEST_B, TAGGED, "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:2.0.0"];
+const IMAGES = [DIGEST_A, DIGEST_B, TAGGED, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:2.0.0`];
 
 const image = fc.constantFrom(...IMAGES);
 const color = fc.constantFrom<Color>(...COLORS);

@@ -16,9 +16,11 @@ import type { StackApplier } from "../../release/terraform";
 
 const REPO_CONFIG = path.resolve(__dirname, "..", "..", "config");
 
-export const DIGEST_A = `111111111111.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"a".repeat(64)}`;
-export const DIGEST_B = `111111111111.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"b".repeat(64)}`;
-export const TAGGED = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:1.4.0";
+/** A real-looking account: the release CLI refuses to apply example accounts (config/deployable.ts). */
+export const ACCOUNT = "493817265530";
+export const DIGEST_A = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"a".repeat(64)}`;
+export const DIGEST_B = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"b".repeat(64)}`;
+export const TAGGED = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:1.4.0`;
 
 /** The task counts and release policy the tests assume, laid over the repository's staging config. */
 export const TEST_POLICY = {
@@ -33,7 +35,14 @@ export function tempConfig(manifest: ReleaseManifest): { dir: string; file: stri
   fs.mkdirSync(path.join(dir, "releases"), { recursive: true });
   fs.mkdirSync(path.join(dir, "environments"), { recursive: true });
   const staging = JSON.parse(fs.readFileSync(path.join(REPO_CONFIG, "environments", "staging.json"), "utf8"));
-  const patched = { ...staging, service: { ...staging.service, ...TEST_POLICY.service }, release: TEST_POLICY.release };
+  const patched = {
+    ...staging,
+    // What an operator sets before a first deploy: their account and someone who reads the alarms.
+    aws: { ...staging.aws, accountId: ACCOUNT },
+    alarms: { ...staging.alarms, emails: ["oncall@acme-corp.io"] },
+    service: { ...staging.service, ...TEST_POLICY.service },
+    release: TEST_POLICY.release,
+  };
   fs.writeFileSync(path.join(dir, "environments", "staging.json"), JSON.stringify(patched, null, 2));
   const file = path.join(dir, "releases", "staging.json");
   fs.writeFileSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
