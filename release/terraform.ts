@@ -9,9 +9,18 @@ export interface StackApplier {
    * Synthesizes and plans; resolves to true when the plan has changes. With `release`, plans that
    * manifest instead of the one on disk (a dry run shows the plan of a change it does not write).
    */
-  plan(environment: string, release?: ReleaseManifest): Promise<boolean>;
+  plan(environment: string, release?: ReleaseManifest, options?: PlanOptions): Promise<boolean>;
   /** Synthesizes, plans and applies that plan. */
   apply(environment: string): Promise<void>;
+}
+
+export interface PlanOptions {
+  /**
+   * Read every resource back from AWS before planning. Pull requests plan without it: their role
+   * may not read secret values, and refreshing the Redis AUTH token's secret version reads one.
+   * @default true
+   */
+  readonly refresh?: boolean;
 }
 
 export class TerraformError extends Error {}
@@ -26,9 +35,10 @@ export class TerraformStackApplier implements StackApplier {
     private readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
 
-  async plan(environment: string, release?: ReleaseManifest): Promise<boolean> {
+  async plan(environment: string, release?: ReleaseManifest, options: PlanOptions = {}): Promise<boolean> {
     this.prepare(environment, release);
-    const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", "-out=plan.tfplan"], [0, 2]);
+    const refresh = options.refresh === false ? ["-refresh=false"] : [];
+    const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", ...refresh, "-out=plan.tfplan"], [0, 2]);
     return code === 2;
   }
 

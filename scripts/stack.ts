@@ -11,8 +11,9 @@ program
   .command("diff")
   .argument("<environment>", "environment name (a file in config/environments)")
   .description("synthesize and show the Terraform plan")
-  .action(async (environment: string) => {
-    const changes = await applier.plan(environment);
+  .option("--no-refresh", "plan against the recorded state without reading resources back (pull requests: their role may not read secrets)")
+  .action(async (environment: string, options: { refresh: boolean }) => {
+    const changes = await applier.plan(environment, undefined, { refresh: options.refresh });
     console.error(changes ? `${environment}: the plan has changes` : `${environment}: no changes`);
   });
 
