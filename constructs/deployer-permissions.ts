@@ -318,8 +318,8 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "elasticache:AddTagsToResource",
         "elasticache:RemoveTagsFromResource",
       ],
-      // Replication groups, their nodes, subnet and parameter groups and final snapshots, all named mcp-<env>-*.
-      resources: [arn.region("elasticache", `*:${prefix}-*`)],
+      // Replication groups, their member clusters, subnet and parameter groups and final snapshots, all named mcp-<env>-*.
+      resources: ["replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot"].map((type) => arn.region("elasticache", `${type}:${prefix}-*`)),
     },
     {
       sid: "DeliverCacheLogs",

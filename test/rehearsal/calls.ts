@@ -67,8 +67,9 @@ function targetsOf(model: AccountModel, stack: RenderedStack, address: string, c
     return [{ arn: `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:TargetTracking-${resourceId}-AlarmHigh-${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`, self: false, stack }];
   }
   if (call.on.startsWith("attr:")) {
-    return stack.targetsAt(address, call.on.slice("attr:".length)).map(({ arn, address: target }) => {
-      const owner = target ? { stack, address: target } : model.find(arn);
+    return stack.targetsAt(address, call.on.slice("attr:".length)).map(({ arn: value, address: target }) => {
+      const arn = value.startsWith("arn:") ? value : arnOfLiteral(stack, call.action, value);
+      const owner = target && value.startsWith("arn:") ? { stack, address: target } : model.find(arn);
       return { arn, self: false, address: owner?.address, stack: owner?.stack ?? stack };
     });
   }
@@ -77,6 +78,26 @@ function targetsOf(model: AccountModel, stack: RenderedStack, address: string, c
     return [{ arn, self: false, stack }];
   }
   throw new Error(`provider-calls: unknown target "${call.on}" for ${call.action}`);
+}
+
+/**
+ * The ARN an action is authorized on when the argument holds an identifier, not an ARN: the
+ * service's own ARN format for that identifier.
+ */
+function arnOfLiteral(stack: RenderedStack, action: string, value: string): string {
+  const { partition, region, accountId } = stack.account;
+  const service = action.split(":")[0];
+  // "service/<cluster>/<service>": an Application Auto Scaling resource id names an ECS service.
+  if (service === "ecs" && value.startsWith("service/")) return `arn:${partition}:ecs:${region}:${accountId}:${value}`;
+  if (service === "application-autoscaling") {
+    const target = stack.resources().find((r) => r.type === "aws_appautoscaling_target" && r.config.resource_id === value);
+    if (target) return stack.arn(target.address);
+  }
+  // A replication group's member clusters are named <group id>-001, -002, ...
+  if (service === "elasticache") return `arn:${partition}:elasticache:${region}:${accountId}:cluster:${value}-001`;
+  const named = stack.resources().find((r) => r.config.name === value || r.config.bucket === value);
+  if (named) return stack.arn(named.address);
+  throw new Error(`provider-calls: ${action} is authorized on "${value}", which names no resource of ${stack.name}`);
 }
 
 /** Fills "${attr:<path>}" in a row's context values with what the argument renders to. */
