@@ -162,6 +162,7 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
         "ec2:CreateRoute",
         "ec2:ReplaceRoute",
         "ec2:AssociateRouteTable",
+        "ec2:ReplaceRouteTableAssociation",
         "ec2:CreateInternetGateway",
         "ec2:AttachInternetGateway",
         "ec2:AllocateAddress",
@@ -222,6 +223,7 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
         "ec2:DeleteInternetGateway",
         "ec2:DetachInternetGateway",
         "ec2:ReleaseAddress",
+        "ec2:DisassociateAddress",
         "ec2:DeleteNatGateway",
         "ec2:DeleteSecurityGroup",
         "ec2:DeleteVpcEndpoints",
@@ -229,6 +231,13 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
       ],
       resources: ["*"],
       condition: [...inRegion(region), ...taggedForEnvironment(scope)],
+    },
+    {
+      sid: "PrivateDnsForEndpoints",
+      // Interface endpoints with private DNS associate the VPC with a private hosted zone AWS owns,
+      // whose id is not known in advance; the call changes nothing outside that association.
+      actions: ["route53:AssociateVPCWithHostedZone"],
+      resources: ["*"],
     },
     {
       sid: "ManageLoadBalancer",
