@@ -238,6 +238,8 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
       // whose id is not known in advance; the call changes nothing outside that association.
       actions: ["route53:AssociateVPCWithHostedZone"],
       resources: ["*"],
+      // Route 53 is global: its calls arrive with aws:RequestedRegion us-east-1.
+      condition: inRegion("us-east-1"),
     },
     {
       sid: "ManageLoadBalancer",
@@ -528,8 +530,15 @@ function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
         "s3:PutEncryptionConfiguration",
         "s3:PutLifecycleConfiguration",
         "s3:PutBucketTagging",
+        // A bucket with force_destroy (deletion protection off) is emptied before it is deleted.
+        "s3:ListBucketVersions",
       ],
       resources: [arn.logBuckets],
+    },
+    {
+      sid: "EmptyLoadBalancerLogBuckets",
+      actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+      resources: [`${arn.logBuckets}/*`],
     },
   ];
 }

@@ -24,7 +24,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(stacksDir, { recursive: true, force: true }));
 
-function models() {
+let rendered: ReturnType<typeof renderAccounts> | undefined;
+const models = () => (rendered ??= renderAccounts());
+
+function renderAccounts() {
   return accounts.map((account) => {
     const model = new AccountModel({ partition: partitionOf(account.region), region: account.region, accountId: account.accountId }, [account.stackId, ...account.environments.map((e) => e.name)], join(stacksDir, "stacks"));
     const bootstrap = model.stacks[0];
@@ -104,5 +107,5 @@ describe("deploy rehearsal", () => {
     }
     expect(simulated).toBeGreaterThan(0);
     expect(lines.join("\n")).toBe("");
-  });
+  }, 60_000);
 });

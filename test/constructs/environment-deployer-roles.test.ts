@@ -1,7 +1,7 @@
 import { Testing } from "cdktf";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { deployStatements, readStatements, type DeployerScope } from "../../constructs/deployer-permissions";
+import { deployStatements, planDenyStatements, readStatements, type DeployerScope } from "../../constructs/deployer-permissions";
 import { EnvironmentDeployerRoles, type EnvironmentDeployerRolesProps } from "../../constructs/environment-deployer-roles";
 import type { PolicyStatement } from "../../constructs/iam";
 import { workloadBoundaryArn } from "../../constructs/workload-permissions-boundary";
@@ -82,7 +82,9 @@ describe("EnvironmentDeployerRoles", () => {
   });
 
   it("scopes secret values, roles and state to the environment's own names", () => {
-    expect(bySid(readStatements(scope), "ReadSecretValues").resources).toEqual(["arn:aws:secretsmanager:eu-west-1:111111111111:secret:mcp-staging/*"]);
+    expect(bySid(everyDeployStatement, "ReadSecretValues").resources).toEqual(["arn:aws:secretsmanager:eu-west-1:111111111111:secret:mcp-staging/*"]);
+    expect(readStatements(scope).some((s) => s.actions!.includes("secretsmanager:GetSecretValue"))).toBe(false);
+    expect(planDenyStatements()).toEqual([expect.objectContaining({ effect: "Deny", actions: ["secretsmanager:GetSecretValue"], resources: ["*"] })]);
     expect(bySid(everyDeployStatement, "WriteState").resources).toEqual(["arn:aws:s3:::acme-tfstate/mcp-deploy/staging.tfstate"]);
     expect(bySid(everyDeployStatement, "ManageLoadBalancerLogBuckets").resources).toEqual(["arn:aws:s3:::mcp-staging-alb-logs-*"]);
   });
@@ -146,9 +148,10 @@ describe("EnvironmentDeployerRoles", () => {
     expect(unconditionedDeletes.filter((s) => s.sid !== "CreateNetwork")).toEqual([]);
   });
 
-  it("holds every statement whose resource is * to the environment's region", () => {
+  it("holds every statement whose resource is * to the environment's region (us-east-1 for global services)", () => {
     for (const statement of everyDeployStatement.filter((s) => s.resources!.includes("*"))) {
-      expect(statement.condition).toEqual(expect.arrayContaining([{ test: "StringEquals", variable: "aws:RequestedRegion", values: ["eu-west-1"] }]));
+      const global = statement.actions!.every((a) => /^(iam|route53|sts):/.test(a));
+      expect(statement.condition).toEqual(expect.arrayContaining([{ test: "StringEquals", variable: "aws:RequestedRegion", values: [global ? "us-east-1" : "eu-west-1"] }]));
     }
   });
 

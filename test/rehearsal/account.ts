@@ -29,8 +29,8 @@ export interface Decision {
   readonly reason: string;
 }
 
-/** Services whose APIs are global: IAM and STS calls arrive with aws:RequestedRegion us-east-1. */
-const GLOBAL_SERVICES = new Set(["iam", "sts"]);
+/** Services whose APIs are global: their calls arrive with aws:RequestedRegion us-east-1. */
+const GLOBAL_SERVICES = new Set(["iam", "sts", "route53"]);
 
 /**
  * Every stack of one AWS account rendered together, so that a principal from one stack (the deploy
@@ -95,6 +95,14 @@ export class AccountModel {
    * policy, an S3 bucket policy, a secret's policy, or a role's trust policy for sts:AssumeRole*.
    */
   resourcePolicy(resource: string, action: string): PolicyDocument | undefined {
+    const key = `${resource}|${action.startsWith("sts:")}`;
+    if (!this.policies.has(key)) this.policies.set(key, this.findResourcePolicy(resource, action));
+    return this.policies.get(key);
+  }
+
+  private readonly policies = new Map<string, PolicyDocument | undefined>();
+
+  private findResourcePolicy(resource: string, action: string): PolicyDocument | undefined {
     const bucket = /^arn:[^:]+:s3:::([^/]+)/.exec(resource)?.[1];
     for (const stack of this.stacks) {
       for (const r of stack.resources()) {

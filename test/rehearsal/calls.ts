@@ -31,7 +31,10 @@ export function providerCallsOf(model: AccountModel, stack: RenderedStack, princ
       for (const providerCall of row[phase]) {
         if (providerCall.when && !stack.isSet(address, providerCall.when)) continue;
         for (const target of targetsOf(model, stack, address, providerCall)) {
-          const existing = !(phase === "create" && target.self) && !providerCall.untagged && target.address !== undefined;
+          // On create, the call that makes the resource (and its tag-on-create) meets no tags; later
+          // calls of the same create (read-back, rotation, attributes) find the tags it was created with.
+          const creating = phase === "create" && target.self && (providerCall.tags === "request" || CREATE_ACTION_KEYS.some((k) => k in (providerCall.context ?? {})));
+          const existing = !creating && !providerCall.untagged && target.address !== undefined;
           calls.push({
             principal,
             action: providerCall.action,
@@ -39,6 +42,7 @@ export function providerCallsOf(model: AccountModel, stack: RenderedStack, princ
             context: {
               ...(providerCall.tags === "request" ? tagContext(stack.tagsOf(address), "aws:RequestTag") : {}),
               ...(existing ? tagContext(target.stack.tagsOf(target.address as string), "aws:ResourceTag") : {}),
+              ...boundaryOf(target),
               ...substitute(stack, address, providerCall.context ?? {}),
             },
             why: `${phase} ${address} (${row.source})`,
@@ -48,6 +52,16 @@ export function providerCallsOf(model: AccountModel, stack: RenderedStack, princ
     }
   }
   return calls;
+}
+
+/** Condition keys that mark a tagging call as part of the create that makes the resource. */
+const CREATE_ACTION_KEYS = ["ec2:CreateAction", "ecs:CreateAction", "elasticloadbalancing:CreateAction"];
+
+/** IAM sends the boundary a role already has as iam:PermissionsBoundary on calls that change the role. */
+function boundaryOf(target: Target): Record<string, string> {
+  if (!target.address?.startsWith("aws_iam_role.")) return {};
+  const boundary = target.stack.config(target.address).permissions_boundary;
+  return boundary ? { "iam:PermissionsBoundary": String(boundary) } : {};
 }
 
 interface Target {

@@ -95,8 +95,12 @@ export class RenderedStack {
     return tags ?? {};
   }
 
+  private rendered?: StackResource[];
+
+  /** Every resource of the stack, rendered once. */
   resources(): StackResource[] {
-    return [...this.raw].filter(([address]) => !address.startsWith("data.")).map(([address, { type }]) => ({ address, type, config: this.config(address) }));
+    this.rendered ??= [...this.raw].filter(([address]) => !address.startsWith("data.")).map(([address, { type }]) => ({ address, type, config: this.config(address) }));
+    return this.rendered;
   }
 
   has(address: string): boolean {
