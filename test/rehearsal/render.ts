@@ -103,10 +103,6 @@ export class RenderedStack {
     return this.rendered;
   }
 
-  has(address: string): boolean {
-    return this.raw.has(address);
-  }
-
   /** The configuration with metadata dropped and references rendered. */
   config(address: string): Json {
     const entry = this.raw.get(address);

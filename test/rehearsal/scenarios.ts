@@ -62,7 +62,7 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal): Call[] {
     call(principal, "elasticloadbalancing:DescribeTargetHealth", "*", why("wait for healthy targets")),
     call(principal, "application-autoscaling:DescribeScalableTargets", "*", why("read the capacity")),
     call(principal, "ecs:DescribeTaskDefinition", "*", why("read the running version")),
-    ...targets.map((t) => call(principal, "application-autoscaling:RegisterScalableTarget", stack.arn(t.address), why("raise the minimum before a shift"), { "aws:ResourceTag/project": stack.tagsOf(t.address).project ?? "" })),
+    ...targets.map((t) => call(principal, "application-autoscaling:RegisterScalableTarget", stack.arn(t.address), why("raise the minimum before a shift"), resourceTags(stack, t.address))),
     ...services.flatMap((s) => [
       call(principal, "ecs:UpdateService", stack.arn(s.address), why("scale a colour"), resourceTags(stack, s.address)),
       call(principal, "ecs:DescribeServices", stack.arn(s.address), why("wait for a colour's deployment"), resourceTags(stack, s.address)),
