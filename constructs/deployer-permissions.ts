@@ -203,7 +203,7 @@ function networkStatements(scope: DeployerScope): PolicyStatement[] {
       // cannot cover adopting it (aws_default_security_group). This allows putting exactly this
       // environment's default tags on a security group that carries none yet, and nothing else.
       actions: ["ec2:CreateTags"],
-      resources: [`arn:aws:ec2:${region}:${scope.accountId}:security-group/*`],
+      resources: [arn.region("ec2", "security-group/*")],
       condition: [
         ...inRegion(region),
         { test: "Null", variable: "aws:ResourceTag/project", values: ["true"] },

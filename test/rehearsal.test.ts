@@ -50,11 +50,12 @@ function dedupe(calls: readonly Call[]): Call[] {
   });
 }
 
-const admin: Principal = {
+/** Whoever applies the bootstrap stack: an administrator of the account. */
+const administrator = (accountId: string): Principal => ({
   label: "bootstrap administrator",
-  arn: "arn:aws:iam::000000000000:role/administrator",
+  arn: `arn:aws:iam::${accountId}:role/administrator`,
   identityPolicies: [{ name: "AdministratorAccess", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } }],
-};
+});
 
 describe("the provider-calls table", () => {
   const table = providerCalls();
@@ -88,7 +89,7 @@ describe("deploy rehearsal", () => {
     ["execution roles: every container's logs, secrets and image", ({ model, envs }) => envs.map(({ stack }) => executionRoles(model, stack))],
     ["task roles: what the server and the collector call at run time", ({ model, envs }) => envs.map(({ config, stack }) => taskRoles(model, stack, config))],
     ["service principals through resource policies: alarms to the encrypted topic, ELB logs, flow logs, ECS", ({ model, envs }) => envs.map(({ stack }) => servicePrincipals(model, stack))],
-    ["bootstrap: an administrator applies the bootstrap stack past its resource and key policies", ({ model, bootstrap }) => [{ allow: providerCallsOf(model, bootstrap, { ...admin, arn: `arn:aws:iam::${bootstrap.account.accountId}:role/administrator` }, PHASES), deny: [] }]],
+    ["bootstrap: an administrator applies the bootstrap stack past its resource and key policies", ({ model, bootstrap }) => [{ allow: providerCallsOf(model, bootstrap, administrator(bootstrap.account.accountId), PHASES), deny: [] }]],
   ];
 
   it.each(scenarios)("%s", async (_, scenario) => {

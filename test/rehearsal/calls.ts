@@ -11,7 +11,8 @@ export function missingFromTable(stack: RenderedStack, table: Record<string, Res
   return [...types].filter((t) => !LOCAL_ONLY.has(t) && !table[t]).sort();
 }
 
-function tagContext(tags: Record<string, string>, prefix: "aws:RequestTag" | "aws:ResourceTag"): Record<string, string | string[]> {
+/** The tag keys AWS sends: aws:RequestTag/* and aws:TagKeys for a request's tags, aws:ResourceTag/* for a resource's. */
+export function tagContext(tags: Record<string, string>, prefix: "aws:RequestTag" | "aws:ResourceTag"): Record<string, string | string[]> {
   const context: Record<string, string | string[]> = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`${prefix}/${k}`, v]));
   if (prefix === "aws:RequestTag") context["aws:TagKeys"] = Object.keys(tags);
   return context;

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
 import type { EnvironmentConfig } from "../../config/schema";
 import type { AccountModel, Call, Principal } from "./account";
-import { providerCallsOf } from "./calls";
+import { providerCallsOf, tagContext } from "./calls";
 import type { RenderedStack } from "./render";
 
 /** The calls one scenario makes: those AWS must allow, and those it must refuse. */
@@ -71,9 +71,7 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal): Call[] {
   ];
 }
 
-function resourceTags(stack: RenderedStack, address: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(stack.tagsOf(address)).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
-}
+const resourceTags = (stack: RenderedStack, address: string) => tagContext(stack.tagsOf(address), "aws:ResourceTag");
 
 /**
  * 2: the plan role reads what a refreshing plan reads and writes only the state lock. It must be
