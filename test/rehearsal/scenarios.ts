@@ -83,11 +83,17 @@ export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: R
   const revealsSecret = (c: Call) => c.action === "secretsmanager:GetSecretValue";
   const changes = providerCallsOf(model, stack, principal, ["create", "update", "delete"]).filter((c) => !isReadOnly(c.action));
   const state = stateCalls(stack, principal, true);
+  // The explicit Deny must hold whatever is granted later: the same role with secretsmanager:* attached.
+  const widened: Principal = {
+    ...principal,
+    label: `${principal.label} with secretsmanager:* attached`,
+    identityPolicies: [...principal.identityPolicies, { name: "later-grant", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }] } }],
+  };
   return {
     allow: [...stateCalls(stack, principal, false), ...reads.filter((c) => !revealsSecret(c))],
     deny: [
       ...reads.filter(revealsSecret),
-      ...resourcesOf(stack, "aws_secretsmanager_secret").map((s) => call(principal, "secretsmanager:GetSecretValue", stack.arn(s.address), `a pull request reading ${s.address}`)),
+      ...resourcesOf(stack, "aws_secretsmanager_secret").flatMap((s) => [principal, widened].map((p) => call(p, "secretsmanager:GetSecretValue", stack.arn(s.address), `a pull request reading ${s.address}`))),
       ...state.filter((c) => c.action === "s3:PutObject" && !c.resource.endsWith(".tflock")),
       ...changes,
     ],
