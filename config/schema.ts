@@ -133,8 +133,12 @@ const serviceSchema = z.strictObject({
 const redisSchema = z.strictObject({
   /** Valkey (the open-source fork ElastiCache now leads with) or Redis OSS. */
   engine: z.enum(["valkey", "redis"]).default("valkey"),
-  /** Engine version; its major picks the parameter group family. */
-  engineVersion: z.string().regex(/^\d+\.\d+$/, { message: 'expected a major.minor engine version such as "8.0"' }).default("8.0"),
+  /** Engine version, 7.0 or later; its major picks the parameter group family. */
+  engineVersion: z
+    .string()
+    .regex(/^\d+\.\d+$/, { message: 'expected a major.minor engine version such as "8.0"' })
+    .refine((v) => Number(v.split(".")[0]) >= 7, { message: "expected 7.0 or later: the server authenticates to the cache with IAM, which older engines lack" })
+    .default("8.0"),
   /** Node type of every cache node. */
   nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected an ElastiCache node type such as "cache.t4g.small"' }).default("cache.t4g.small"),
   /** Read replicas beside the primary; one or more turns on automatic failover and Multi-AZ. */

@@ -39,7 +39,6 @@ const arns = (scope: DeployerScope) => {
     stateBucket: `arn:aws:s3:::${scope.stateBucket}`,
     stateObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}`,
     lockObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}.tflock`,
-    secrets: `arn:aws:secretsmanager:${region}:${account}:secret:${prefix}/*`,
   };
 };
 
@@ -91,9 +90,6 @@ export function readStatements(scope: DeployerScope): PolicyStatement[] {
         "kms:GetKeyRotationStatus",
         "kms:ListAliases",
         "kms:ListResourceTags",
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetResourcePolicy",
-        "secretsmanager:ListSecretVersionIds",
         "application-autoscaling:Describe*",
         "application-autoscaling:ListTagsForResource",
       ],
@@ -326,11 +322,17 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "elasticache:ModifyCacheParameterGroup",
         "elasticache:ResetCacheParameterGroup",
         "elasticache:DeleteCacheParameterGroup",
+        "elasticache:CreateUser",
+        "elasticache:ModifyUser",
+        "elasticache:DeleteUser",
+        "elasticache:CreateUserGroup",
+        "elasticache:ModifyUserGroup",
+        "elasticache:DeleteUserGroup",
         "elasticache:AddTagsToResource",
         "elasticache:RemoveTagsFromResource",
       ],
-      // Replication groups, their member clusters, subnet and parameter groups and final snapshots, all named mcp-<env>-*.
-      resources: ["replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot"].map((type) => arn.region("elasticache", `${type}:${prefix}-*`)),
+      // Replication groups, their member clusters, subnet and parameter groups, final snapshots, users and user groups, all named mcp-<env>-*.
+      resources: ["replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot", "user", "usergroup"].map((type) => arn.region("elasticache", `${type}:${prefix}-*`)),
     },
     {
       sid: "DeliverCacheLogs",
@@ -424,26 +426,6 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
       // An alias call is authorized on the alias as well as on the key (above).
       actions: ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
       resources: [arn.region("kms", `alias/${prefix}-*`)],
-    },
-    {
-      sid: "ManageSecrets",
-      actions: [
-        "secretsmanager:CreateSecret",
-        "secretsmanager:UpdateSecret",
-        "secretsmanager:DeleteSecret",
-        "secretsmanager:RestoreSecret",
-        "secretsmanager:PutSecretValue",
-        "secretsmanager:UpdateSecretVersionStage",
-        "secretsmanager:TagResource",
-        "secretsmanager:UntagResource",
-      ],
-      resources: [arn.secrets],
-    },
-    {
-      sid: "ReadSecretValues",
-      // Refreshing the Redis AUTH token's secret version reads its value (the plan role is denied this).
-      actions: ["secretsmanager:GetSecretValue"],
-      resources: [arn.secrets],
     },
     {
       sid: "ManageAutoscaling",

@@ -1,13 +1,13 @@
 import { Construct } from "constructs";
-import { Fn } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group";
-import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
+import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
+import type { PolicyStatement } from "./iam";
 
 export interface RedisCacheProps {
   /** Prefix of every resource name. Required. */
@@ -18,7 +18,7 @@ export interface RedisCacheProps {
   readonly subnetIds: string[];
   /** Engine: Valkey or Redis OSS. @default "valkey" */
   readonly engine?: "valkey" | "redis";
-  /** Engine version; its major picks the parameter group family. @default "8.0" */
+  /** Engine version (7 or later: IAM authentication needs it); its major picks the parameter group family. @default "8.0" */
   readonly engineVersion?: string;
   /** Node type of every node. @default "cache.t4g.small" */
   readonly nodeType?: string;
@@ -30,20 +30,31 @@ export interface RedisCacheProps {
   readonly maxmemoryPolicy?: string;
   /** Days to keep the slow log. @default 30 */
   readonly logRetentionDays?: number;
+  /** What the client user may do, as an ACL access string. @default CLIENT_ACCESS_STRING */
+  readonly clientAccessString?: string;
 }
 
 const PORT = 6379;
 
 /**
- * An ElastiCache replication group for the server's cache: TLS and at-rest encryption, an AUTH
- * token held in Secrets Manager (never in outputs or plain environment variables), failover
+ * The reference server's cache commands (GET, SET, and PING for readiness) on its own keys
+ * (`mcp:`); the handshake's AUTH is always allowed, and its CLIENT SETINFO may fail harmlessly.
+ */
+export const CLIENT_ACCESS_STRING = "on ~mcp:* -@all +get +set +ping";
+
+/**
+ * An ElastiCache replication group for the server's cache: TLS and at-rest encryption, failover
  * whenever there is a replica, and a security group that admits only the clients given to allowFrom.
+ * Clients authenticate with IAM as one ElastiCache user (connectStatement grants it), so there is no
+ * password anywhere: not in Secrets Manager, and not in the Terraform state that pull-request plans read.
  */
 export class RedisCache extends Construct {
   public readonly replicationGroup: ElasticacheReplicationGroup;
   public readonly securityGroup: SecurityGroup;
-  /** Secret holding the AUTH token; inject it into tasks as an ECS secret. */
-  public readonly authTokenSecret: SecretsmanagerSecret;
+  /** The IAM-authenticated user clients connect as; its user id is also its user name. */
+  public readonly clientUser: ElasticacheUser;
+  /** The task-role grant to connect as the client user: ElastiCache authorizes the cache and the user. */
+  public readonly connectStatement: PolicyStatement;
   /** `rediss://host:port` of the primary endpoint. */
   public readonly url: string;
   public readonly port = PORT;
@@ -57,6 +68,7 @@ export class RedisCache extends Construct {
     const replicas = props.replicas ?? 1;
     const groupId = `${props.name}-cache`;
     if (groupId.length > 40) throw new Error(`RedisCache ${id}: "${groupId}" is longer than ElastiCache's 40 characters; shorten name`);
+    if (Number(engineVersion.split(".")[0]) < 7) throw new Error(`RedisCache ${id}: engineVersion ${engineVersion} cannot authenticate with IAM; use 7.0 or later`);
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${props.name}-redis`,
@@ -72,18 +84,22 @@ export class RedisCache extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    this.authTokenSecret = new SecretsmanagerSecret(this, "auth-token", {
-      name: `${props.name}/redis-auth-token`,
-      description: `AUTH token of ${groupId}`,
-      recoveryWindowInDays: 7,
+    // Every user group needs a user named "default"; this one is switched off, so only IAM users get in.
+    const defaultUser = new ElasticacheUser(this, "default-user", {
+      userId: `${groupId}-default`,
+      userName: "default",
+      engine,
+      accessString: "off -@all",
+      authenticationMode: { type: "no-password-required" },
     });
-    // Terraform's uuid() gives 244 random bits without the random provider, which cannot be
-    // installed offline; ignore_changes keeps the first value, so the token is stable across applies.
-    const tokenVersion = new SecretsmanagerSecretVersion(this, "auth-token-value", {
-      secretId: this.authTokenSecret.id,
-      secretString: Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", ""),
-      lifecycle: { ignoreChanges: ["secret_string"] },
+    this.clientUser = new ElasticacheUser(this, "client-user", {
+      userId: `${groupId}-client`,
+      userName: `${groupId}-client`,
+      engine,
+      accessString: props.clientAccessString ?? CLIENT_ACCESS_STRING,
+      authenticationMode: { type: "iam" },
     });
+    const users = new ElasticacheUserGroup(this, "users", { userGroupId: `${groupId}-users`, engine, userIds: [defaultUser.userId, this.clientUser.userId] });
 
     const slowLog = new CloudwatchLogGroup(this, "slow-log", { name: `/elasticache/${groupId}/slow-log`, retentionInDays: props.logRetentionDays ?? 30 });
     this.replicationGroup = new ElasticacheReplicationGroup(this, "group", {
@@ -102,8 +118,7 @@ export class RedisCache extends Construct {
       atRestEncryptionEnabled: "true",
       transitEncryptionEnabled: true,
       transitEncryptionMode: "required",
-      authToken: tokenVersion.secretString,
-      authTokenUpdateStrategy: "SET",
+      userGroupIds: [users.userGroupId],
       snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
       snapshotWindow: "03:00-04:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
@@ -111,6 +126,7 @@ export class RedisCache extends Construct {
       logDeliveryConfiguration: [{ destination: slowLog.name, destinationType: "cloudwatch-logs", logFormat: "json", logType: "slow-log" }],
       tags: { Name: groupId },
     });
+    this.connectStatement = { sid: "ConnectToCache", actions: ["elasticache:Connect"], resources: [this.replicationGroup.arn, this.clientUser.arn] };
     this.url = `rediss://${this.replicationGroup.primaryEndpointAddress}:${PORT}`;
     this.memberClusterIds = Array.from({ length: 1 + replicas }, (_, i) => `${groupId}-${String(i + 1).padStart(3, "0")}`);
   }

@@ -30,7 +30,7 @@ export interface WorkloadPermissionsBoundaryProps {
 
 /**
  * The most any role of one environment stack may ever do: pull the server image, write the
- * environment's logs, read its secrets, send traces, and (when ECS Exec is on) open exec sessions.
+ * environment's logs, read its secrets, connect to its cache, send traces, and (when ECS Exec is on) open exec sessions.
  * Every `mcp-<env>-*` role carries it as its permissions boundary, and the deploy role may create or
  * change those roles only with it attached, so whatever policy the deploy role writes on a role, the
  * role's effective permissions stay inside this policy.
@@ -70,6 +70,12 @@ export class WorkloadPermissionsBoundary extends Construct {
         sid: "ReadEnvironmentSecrets",
         actions: ["secretsmanager:GetSecretValue"],
         resources: [`arn:aws:secretsmanager:${region}:${account}:secret:${prefix}/*`],
+      },
+      {
+        sid: "ConnectToEnvironmentCache",
+        // ElastiCache IAM authentication authorizes both the replication group and the user.
+        actions: ["elasticache:Connect"],
+        resources: [`arn:aws:elasticache:${region}:${account}:replicationgroup:${prefix}-*`, `arn:aws:elasticache:${region}:${account}:user:${prefix}-*`],
       },
       {
         sid: "SendTraces",

@@ -127,15 +127,20 @@ export class McpServerStack extends TerraformStack {
         containerPort: svc.containerPort,
         metricsPort: svc.metricsPort,
         desiredCount: minTasks,
-        environment: serverEnvironment(config, { redisUrl: redis.url, loadBalancerDnsName: this.loadBalancer.loadBalancer.dnsName, otlpEndpoint: OTLP_ENDPOINT }),
-        secrets: { REDIS_AUTH_TOKEN: redis.authTokenSecret.arn },
+        environment: serverEnvironment(config, {
+          redisUrl: redis.url,
+          redisUser: redis.clientUser.userId,
+          redisCacheId: redis.replicationGroup.replicationGroupId,
+          loadBalancerDnsName: this.loadBalancer.loadBalancer.dnsName,
+          otlpEndpoint: OTLP_ENDPOINT,
+        }),
         stopTimeoutSeconds: svc.stopTimeoutSeconds,
         healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
         logRetentionDays: svc.logRetentionDays,
         enableExecuteCommand: svc.enableExecuteCommand,
         vpcEgressPorts: [redis.port],
         sidecars: [telemetry.container],
-        taskRoleStatements: telemetry.taskRoleStatements,
+        taskRoleStatements: [...telemetry.taskRoleStatements, redis.connectStatement],
         permissionsBoundaryArn,
       });
       redis.allowFrom(color, service.securityGroup.id);

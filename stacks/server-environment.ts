@@ -2,14 +2,26 @@ import type { EnvironmentConfig } from "../config/schema";
 
 /**
  * The image contract's plain environment variables for one environment (the README's server
- * configuration table lists them all). Secrets are not here: they go to ECS as secrets.
+ * configuration table lists them all). None is a secret: the server signs its own Redis token with the task role.
  */
-export function serverEnvironment(config: EnvironmentConfig, wiring: { redisUrl: string; loadBalancerDnsName: string; otlpEndpoint: string }): Record<string, string> {
+export interface ServerWiring {
+  readonly redisUrl: string;
+  /** ElastiCache user the server authenticates as with IAM, and the replication group it signs for. */
+  readonly redisUser: string;
+  readonly redisCacheId: string;
+  readonly loadBalancerDnsName: string;
+  readonly otlpEndpoint: string;
+}
+
+export function serverEnvironment(config: EnvironmentConfig, wiring: ServerWiring): Record<string, string> {
   const svc = config.service;
   const keepAliveMs = svc.keepAliveTimeoutSeconds * 1000;
   return {
     ...svc.environment,
     REDIS_URL: wiring.redisUrl,
+    REDIS_IAM_USER: wiring.redisUser,
+    REDIS_IAM_CACHE_ID: wiring.redisCacheId,
+    AWS_REGION: config.aws.region,
     UPSTREAM_URL: svc.upstreamUrl,
     CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
     LOG_LEVEL: svc.logLevel,

@@ -6,10 +6,16 @@ describe.each(["staging", "production"] as const)("security posture of %s", (nam
   const json: TerraformJson = synthStack(name);
   const all = (type: string) => Object.entries(resourcesOf(json, type));
 
-  it("encrypts Redis at rest and in transit, with an AUTH token", () => {
+  it("encrypts Redis at rest and in transit, and admits IAM-authenticated users only", () => {
     for (const [, group] of all("aws_elasticache_replication_group")) {
       expect(group).toMatchObject({ at_rest_encryption_enabled: "true", transit_encryption_enabled: true, transit_encryption_mode: "required" });
-      expect(group.auth_token).toEqual(expect.stringContaining("aws_secretsmanager_secret_version"));
+      expect(group.auth_token).toBeUndefined();
+      expect(group.user_group_ids).toHaveLength(1);
+    }
+    // Everyone but the switched-off default user signs in with IAM: no password exists to leak.
+    for (const [, user] of all("aws_elasticache_user")) {
+      if (user.user_name === "default") expect(user.access_string).toBe("off -@all");
+      else expect(user.authentication_mode).toEqual({ type: "iam" });
     }
   });
 

@@ -28,6 +28,8 @@ function synthesizeBoth(environment: Environment) {
       if (type === "aws_cloudwatch_log_group") return `arn:aws:logs:${aws.region}:${aws.accountId}:log-group:${target.name}`;
       // Secrets Manager appends six random characters to a secret's name in its ARN.
       if (type === "aws_secretsmanager_secret") return `arn:aws:secretsmanager:${aws.region}:${aws.accountId}:secret:${target.name}-AbCdEf`;
+      if (type === "aws_elasticache_replication_group") return `arn:aws:elasticache:${aws.region}:${aws.accountId}:replicationgroup:${target.replication_group_id}`;
+      if (type === "aws_elasticache_user") return `arn:aws:elasticache:${aws.region}:${aws.accountId}:user:${target.user_id}`;
       throw new Error(`no rule to resolve ${reference}; add one for ${type}`);
     });
     if (resolved.includes("${")) throw new Error(`unresolved reference in ${resource}`);

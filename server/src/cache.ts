@@ -2,6 +2,7 @@ import { createClient } from 'redis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { ElastiCacheIamAuth } from './redis-iam.js';
 
 export interface CacheEntry {
   body: string;
@@ -14,6 +15,15 @@ export interface PingResult {
   ok: boolean;
   latencyMs: number;
   error?: string;
+}
+
+/** An IAM user signs a token per connection; an AUTH token is the default user's password. */
+function credentials(config: Config, log: Logger) {
+  if (config.REDIS_IAM_USER) {
+    const iam = new ElastiCacheIamAuth({ cacheId: config.REDIS_IAM_CACHE_ID!, userId: config.REDIS_IAM_USER, region: config.AWS_REGION! });
+    return { credentialsProvider: iam.credentialsProvider((err) => log.warn({ err: { message: err.message } }, 'redis IAM re-authentication failed')) };
+  }
+  return config.REDIS_AUTH_TOKEN ? { password: config.REDIS_AUTH_TOKEN } : {};
 }
 
 /**
@@ -36,8 +46,7 @@ export class Cache {
     this.commandTimeoutMs = config.REDIS_COMMAND_TIMEOUT_MS;
     this.client = createClient({
       url: config.REDIS_URL,
-      // ElastiCache AUTH: the token is the default user's password.
-      ...(config.REDIS_AUTH_TOKEN ? { password: config.REDIS_AUTH_TOKEN } : {}),
+      ...credentials(config, log),
       disableOfflineQueue: true,
       socket: {
         connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,

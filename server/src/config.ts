@@ -33,6 +33,8 @@ const SAMPLERS = ['parentbased_traceidratio', 'parentbased_always_on', 'parentba
  */
 const DEFAULT_TRACE_RATIO = 0.01;
 
+const ELASTICACHE_ID = /^[a-zA-Z][a-zA-Z0-9-]{0,39}$/;
+
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
 const schema = z
@@ -52,6 +54,10 @@ const schema = z
 
     REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).default('redis://127.0.0.1:6379'),
     REDIS_AUTH_TOKEN: z.string().min(1).optional(),
+    // ElastiCache IAM authentication: the user and the replication group the token is signed for.
+    REDIS_IAM_USER: z.string().regex(ELASTICACHE_ID, 'must be an ElastiCache user id (a letter, then letters, digits or hyphens)').optional(),
+    REDIS_IAM_CACHE_ID: z.string().regex(ELASTICACHE_ID, 'must be a replication group id (a letter, then letters, digits or hyphens)').optional(),
+    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1').optional(),
     REDIS_REQUIRED: bool(false),
     REDIS_CONNECT_TIMEOUT_MS: int(1000, 50, 60_000),
     REDIS_COMMAND_TIMEOUT_MS: int(250, 10, 60_000),
@@ -96,6 +102,14 @@ const schema = z
     }
     if (c.STOP_TIMEOUT_SECONDS <= c.DRAIN_DELAY_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['STOP_TIMEOUT_SECONDS'], message: 'must be greater than DRAIN_DELAY_SECONDS' });
+    }
+    if (c.REDIS_IAM_USER) {
+      for (const k of ['REDIS_IAM_CACHE_ID', 'AWS_REGION'] as const) {
+        if (!c[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when REDIS_IAM_USER is set' });
+      }
+      if (c.REDIS_AUTH_TOKEN) ctx.addIssue({ code: 'custom', path: ['REDIS_AUTH_TOKEN'], message: 'unset it: REDIS_IAM_USER authenticates with IAM instead' });
+      // ElastiCache accepts IAM authentication only over TLS.
+      if (!c.REDIS_URL.startsWith('rediss://')) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'must be rediss:// when REDIS_IAM_USER is set (IAM authentication requires TLS)' });
     }
     if (c.AUTH_MODE === 'jwt') {
       for (const k of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {

@@ -65,6 +65,7 @@ export async function main(config: Config, telemetry?: Telemetry): Promise<void>
       port,
       metricsPort: mport,
       redis: redactUrl(config.REDIS_URL),
+      redisAuth: config.REDIS_IAM_USER ? 'iam' : config.REDIS_AUTH_TOKEN ? 'token' : 'none',
       upstream: config.UPSTREAM_URL,
       auth: config.AUTH_MODE,
       tracing: Boolean(telemetry),

@@ -1,9 +1,11 @@
 import { Testing } from "cdktf";
 import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
-import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { ElasticacheUser } from "@cdktf/provider-aws/lib/elasticache-user";
+import { ElasticacheUserGroup } from "@cdktf/provider-aws/lib/elasticache-user-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { RedisCache, type RedisCacheProps } from "../../constructs/redis-cache";
+import { policyDocument } from "../../constructs/iam";
+import { CLIENT_ACCESS_STRING, RedisCache, type RedisCacheProps } from "../../constructs/redis-cache";
 
 const props: RedisCacheProps = { name: "mcp-test", vpcId: "vpc-1", subnetIds: ["subnet-a", "subnet-b"] };
 
@@ -15,22 +17,43 @@ function synth(overrides: Partial<RedisCacheProps> = {}, clients: string[] = [])
 }
 
 describe("RedisCache", () => {
-  it("encrypts in transit and at rest and authenticates with a token from Secrets Manager", () => {
-    expect(synth()).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
-      at_rest_encryption_enabled: "true",
-      transit_encryption_enabled: true,
-      transit_encryption_mode: "required",
-      auth_token_update_strategy: "SET",
-    });
-    const [group] = Object.values(JSON.parse(synth()).resource[ElasticacheReplicationGroup.tfResourceType]) as { auth_token: string }[];
-    expect(group.auth_token).toMatch(/^\$\{aws_secretsmanager_secret_version\.redis_auth-token-value_\w+\.secret_string\}$/);
+  it("encrypts in transit and at rest, and admits only the users of its own user group", () => {
+    const json = JSON.parse(synth());
+    expect(synth()).toHaveResourceWithProperties(ElasticacheReplicationGroup, { at_rest_encryption_enabled: "true", transit_encryption_enabled: true, transit_encryption_mode: "required" });
+    const [group] = Object.values(json.resource[ElasticacheReplicationGroup.tfResourceType]) as Record<string, unknown>[];
+    expect(group.auth_token).toBeUndefined();
+    expect(group.user_group_ids).toEqual([expect.stringMatching(/^\$\{aws_elasticache_user_group\.redis_users_\w+\.user_group_id\}$/)]);
+    expect(json.resource.aws_secretsmanager_secret).toBeUndefined();
   });
 
-  it("generates the token once, without another provider, and never regenerates it", () => {
-    expect(synth()).toHaveResourceWithProperties(SecretsmanagerSecretVersion, {
-      secret_string: '${replace("${uuid()}${uuid()}", "-", "")}',
-      lifecycle: { ignore_changes: ["secret_string"] },
+  it("authenticates its client with IAM, within the server's commands and keys, and switches the default user off", () => {
+    const json = JSON.parse(synth());
+    expect(synth()).toHaveResourceWithProperties(ElasticacheUser, {
+      user_id: "mcp-test-cache-client",
+      user_name: "mcp-test-cache-client",
+      access_string: CLIENT_ACCESS_STRING,
+      authentication_mode: { type: "iam" },
     });
+    expect(synth()).toHaveResourceWithProperties(ElasticacheUser, { user_name: "default", access_string: "off -@all", authentication_mode: { type: "no-password-required" } });
+    expect(synth()).toHaveResourceWithProperties(ElasticacheUserGroup, { user_group_id: "mcp-test-cache-users", engine: "valkey" });
+    const [users] = Object.values(json.resource[ElasticacheUserGroup.tfResourceType]) as { user_ids: string[] }[];
+    expect(users.user_ids).toHaveLength(2);
+  });
+
+  it("grants connecting to the cache as the client user, and nothing else", () => {
+    const json = JSON.parse(Testing.synthScope((scope) => policyDocument(scope, "task", [new RedisCache(scope, "redis", props).connectStatement])));
+    const [document] = Object.values(json.data.aws_iam_policy_document) as { statement: Record<string, unknown>[] }[];
+    expect(document.statement).toEqual([
+      {
+        sid: "ConnectToCache",
+        actions: ["elasticache:Connect"],
+        resources: [expect.stringMatching(/^\$\{aws_elasticache_replication_group\.redis_group_\w+\.arn\}$/), expect.stringMatching(/^\$\{aws_elasticache_user\.redis_client-user_\w+\.arn\}$/)],
+      },
+    ]);
+  });
+
+  it("refuses an engine too old for IAM authentication", () => {
+    expect(() => synth({ engine: "redis", engineVersion: "6.2" })).toThrow(/engineVersion 6\.2 cannot authenticate with IAM; use 7\.0 or later/);
   });
 
   it("fails over automatically across zones whenever there is a replica", () => {

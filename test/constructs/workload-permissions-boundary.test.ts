@@ -36,13 +36,14 @@ describe("WorkloadPermissionsBoundary", () => {
     }
   });
 
-  it("scopes logs, secrets and the image to the environment's own resources", () => {
+  it("scopes logs, secrets, the cache and the image to the environment's own resources", () => {
     const { statements } = synth();
     const scoped = statements.filter((s) => !s.resources!.includes("*"));
     expect(scoped.map((s) => [s.sid, s.resources])).toEqual([
       ["PullServerImage", ["arn:aws:ecr:eu-west-1:111111111111:repository/mcp-server"]],
       ["WriteEnvironmentLogs", ["arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/mcp-staging/*", "arn:aws:logs:eu-west-1:111111111111:log-group:/vpc/mcp-staging/*"]],
       ["ReadEnvironmentSecrets", ["arn:aws:secretsmanager:eu-west-1:111111111111:secret:mcp-staging/*"]],
+      ["ConnectToEnvironmentCache", ["arn:aws:elasticache:eu-west-1:111111111111:replicationgroup:mcp-staging-*", "arn:aws:elasticache:eu-west-1:111111111111:user:mcp-staging-*"]],
     ]);
   });
 
@@ -62,7 +63,7 @@ describe("WorkloadPermissionsBoundary", () => {
 
   it("grants nothing on IAM, STS or any service the workloads do not call", () => {
     const services = new Set(synth({ executeCommand: true }).statements.flatMap((s) => s.actions!.map((a) => a.split(":")[0])));
-    expect([...services].sort()).toEqual(["ecr", "logs", "secretsmanager", "ssmmessages", "xray"]);
+    expect([...services].sort()).toEqual(["ecr", "elasticache", "logs", "secretsmanager", "ssmmessages", "xray"]);
   });
 
   it("allows ECS Exec sessions only when the environment turns ECS Exec on", () => {

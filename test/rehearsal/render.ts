@@ -210,7 +210,7 @@ export class RenderedStack {
   }
 
   private nameOf(address: string, raw: Json): string | undefined {
-    const name = raw.name ?? raw.family ?? raw.bucket ?? raw.alarm_name ?? raw.dashboard_name ?? raw.replication_group_id ?? raw.policy_name;
+    const name = raw.name ?? raw.family ?? raw.bucket ?? raw.alarm_name ?? raw.dashboard_name ?? raw.replication_group_id ?? raw.policy_name ?? raw.user_group_id ?? raw.user_id;
     if (name !== undefined) return String(this.render(name));
     if (raw.name_prefix !== undefined) return `${this.render(raw.name_prefix)}${generatedId(address, 26)}`;
     if (raw.bucket_prefix !== undefined) return `${this.render(raw.bucket_prefix)}${generatedId(address, 26)}`;
@@ -227,6 +227,8 @@ export class RenderedStack {
       case "aws_elasticache_subnet_group":
       case "aws_elasticache_parameter_group":
       case "aws_elasticache_replication_group":
+      case "aws_elasticache_user":
+      case "aws_elasticache_user_group":
       case "aws_ecr_repository":
         return this.nameOf(address, raw) ?? address;
       case "aws_kms_key":
@@ -269,6 +271,10 @@ export class RenderedStack {
         return `arn:${p}:elasticache:${r}:${a}:subnetgroup:${name()}`;
       case "aws_elasticache_parameter_group":
         return `arn:${p}:elasticache:${r}:${a}:parametergroup:${name()}`;
+      case "aws_elasticache_user":
+        return `arn:${p}:elasticache:${r}:${a}:user:${name()}`;
+      case "aws_elasticache_user_group":
+        return `arn:${p}:elasticache:${r}:${a}:usergroup:${name()}`;
       case "aws_cloudwatch_log_group":
         return `arn:${p}:logs:${r}:${a}:log-group:${name()}`;
       case "aws_cloudwatch_log_metric_filter":

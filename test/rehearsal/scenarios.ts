@@ -83,6 +83,8 @@ export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: R
   const revealsSecret = (c: Call) => c.action === "secretsmanager:GetSecretValue";
   const changes = providerCallsOf(model, stack, principal, ["create", "update", "delete"]).filter((c) => !isReadOnly(c.action));
   const state = stateCalls(stack, principal, true);
+  const { partition, region, accountId } = stack.account;
+  const anySecret = `arn:${partition}:secretsmanager:${region}:${accountId}:secret:any-secret-AbCdEf`;
   // The explicit Deny must hold whatever is granted later: the same role with secretsmanager:* attached.
   const widened: Principal = {
     ...principal,
@@ -93,7 +95,10 @@ export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: R
     allow: [...stateCalls(stack, principal, false), ...reads.filter((c) => !revealsSecret(c))],
     deny: [
       ...reads.filter(revealsSecret),
-      ...resourcesOf(stack, "aws_secretsmanager_secret").flatMap((s) => [principal, widened].map((p) => call(p, "secretsmanager:GetSecretValue", stack.arn(s.address), `a pull request reading ${s.address}`))),
+      // Any secret of the account, whether this stack declares it or another team adds it later.
+      ...[...resourcesOf(stack, "aws_secretsmanager_secret").map((s) => stack.arn(s.address)), anySecret].flatMap((arn) =>
+        [principal, widened].map((p) => call(p, "secretsmanager:GetSecretValue", arn, `a pull request reading ${arn}`)),
+      ),
       ...state.filter((c) => c.action === "s3:PutObject" && !c.resource.endsWith(".tflock")),
       ...changes,
     ],
@@ -171,8 +176,9 @@ export function executionRoles(model: AccountModel, stack: RenderedStack): Rehea
 }
 
 /**
- * 5: each task role makes what the containers call at run time: the collector's EMF log group
- * (from its own configuration) and X-Ray; ssmmessages when ECS Exec is on.
+ * 5: each task role makes what the containers call at run time: the server's IAM authentication to
+ * Redis (from its environment), the collector's EMF log group (from its own configuration) and
+ * X-Ray; ssmmessages when ECS Exec is on.
  */
 export function taskRoles(model: AccountModel, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
   const { partition, region, accountId } = stack.account;
@@ -181,7 +187,18 @@ export function taskRoles(model: AccountModel, stack: RenderedStack, config: Env
   for (const task of taskDefinitions(stack)) {
     const principal = model.role(task.taskRole, `task role (${task.family})`);
     for (const container of task.containers) {
-      const collectorConfig = container.environment?.find((e) => e.name === "AOT_CONFIG_CONTENT")?.value;
+      const env = (name: string) => container.environment?.find((e) => e.name === name)?.value;
+      const [cacheUser, cacheId] = [env("REDIS_IAM_USER"), env("REDIS_IAM_CACHE_ID")];
+      if (cacheUser && cacheId) {
+        // ElastiCache authorizes an IAM AUTH against the replication group and the user, both.
+        const why = `${container.name} of ${task.family} authenticating to Redis as ${cacheUser}`;
+        const elasticache = (resource: string) => `arn:${partition}:elasticache:${env("AWS_REGION") ?? region}:${accountId}:${resource}`;
+        allow.push(call(principal, "elasticache:Connect", elasticache(`replicationgroup:${cacheId}`), why), call(principal, "elasticache:Connect", elasticache(`user:${cacheUser}`), why));
+        for (const user of resourcesOf(stack, "aws_elasticache_user").filter((u) => u.config.user_name === "default")) {
+          deny.push(call(principal, "elasticache:Connect", stack.arn(user.address), `${container.name} of ${task.family} authenticating as the cache's default user`));
+        }
+      }
+      const collectorConfig = env("AOT_CONFIG_CONTENT");
       if (!collectorConfig) continue;
       const why = `${container.name} of ${task.family} at run time`;
       const exporters = (parseYaml(collectorConfig) as { exporters?: Record<string, { log_group_name?: string }> }).exporters ?? {};

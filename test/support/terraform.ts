@@ -66,8 +66,8 @@ export class OfflineWorkdir {
 }
 
 /**
- * The real-Terraform checks every stack must pass: init against the provider mirror, validate, and
- * an offline plan that creates everything and fails on any error.
+ * The real-Terraform checks every stack must pass: init against the provider mirror, validate, an
+ * offline plan that creates everything and fails on any error, and no sensitive value in what it plans.
  */
 export function describeRealTerraform(title: string, synthesize: () => TerraformJson): void {
   describe(title, () => {
@@ -88,10 +88,44 @@ export function describeRealTerraform(title: string, synthesize: () => Terraform
     }, 120_000);
 
     it("plans offline, creating everything and changing nothing else", () => {
-      const plan = workdir.run("plan", "-input=false", "-lock=false", "-detailed-exitcode");
+      const plan = workdir.run("plan", "-input=false", "-lock=false", "-detailed-exitcode", `-out=${PLAN_FILE}`);
       // -detailed-exitcode: 2 means the plan succeeded and has changes.
       expect({ code: plan.code, errors: plan.output.match(/Error: .*/g) ?? [] }).toEqual({ code: 2, errors: [] });
       expect(plan.output).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
     }, 180_000);
+
+    // Every role that can read the state (pull-request plans included) could read a secret in it.
+    it("puts no sensitive value in the state", () => {
+      const show = workdir.run("show", "-json", PLAN_FILE);
+      expect(show.code).toBe(0);
+      const changes = (JSON.parse(show.output) as { resource_changes: { address: string; change: PlannedChange }[] }).resource_changes;
+      expect(changes.flatMap((c) => sensitiveValues(c.change, c.address))).toEqual([]);
+    }, 120_000);
   });
+}
+
+const PLAN_FILE = "offline.tfplan";
+
+interface PlannedChange {
+  readonly after: unknown;
+  readonly after_unknown: unknown;
+  readonly after_sensitive: unknown;
+}
+
+/**
+ * Paths of a planned resource that will hold a sensitive value: marked sensitive by the provider
+ * schema (`after_sensitive`, which marks an attribute whether set or not) and either set in the plan
+ * or computed at apply time (`after_unknown`).
+ */
+export function sensitiveValues(change: PlannedChange, path: string): string[] {
+  const walk = (marks: unknown, after: unknown, unknown: unknown, at: string): string[] => {
+    if (marks === true) return unknown === true || (after !== null && after !== undefined && !(Array.isArray(after) && after.length === 0)) ? [at] : [];
+    if (!marks || typeof marks !== "object") return [];
+    const child = (value: unknown, key: string | number) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined);
+    return Object.entries(marks).flatMap(([k, m]) => {
+      const key = Array.isArray(marks) ? Number(k) : k;
+      return walk(m, child(after, key), unknown === true ? true : child(unknown, key), Array.isArray(marks) ? `${at}[${k}]` : `${at}.${k}`);
+    });
+  };
+  return walk(change.after_sensitive, change.after, change.after_unknown, path);
 }

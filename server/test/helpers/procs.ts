@@ -61,6 +61,8 @@ export interface TlsFiles {
 
 export interface RedisOptions {
   password?: string;
+  /** ACL users, each `<name> <rules...>` as redis.conf's `user` directive takes them. */
+  users?: string[];
   tls?: TlsFiles;
 }
 
@@ -94,6 +96,7 @@ export class RedisProcess {
       args.push('--port', String(this.port));
     }
     if (this.opts.password) args.push('--requirepass', this.opts.password);
+    for (const user of this.opts.users ?? []) args.push('--user', ...user.split(' '));
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
