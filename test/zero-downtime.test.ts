@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { exited, freePort, SERVER, waitFor } from "./support/processes";
 
 /*
  * The local zero-downtime proof of a blue/green release: two real server processes, blue on one
@@ -10,34 +11,10 @@ import * as path from "node:path";
  * the ALB's listener does, under steady load on loopback. Traffic shifts 100/0 -> 90/10 -> 50/50
  * -> 0/100 through HAProxy's runtime API, then blue gets SIGTERM as a scale-in would send it.
  */
-const SERVER = path.resolve(__dirname, "..", "server", "dist", "index.js");
 const VERSIONS = { blue: "1.0.0", green: "1.1.0" } as const;
 type Color = keyof typeof VERSIONS;
 const CONCURRENCY = 8;
 const PHASE_MS = 1500;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
-}
 
 /** One command on HAProxy's runtime API (the admin socket). */
 function haproxyCommand(socket: string, command: string): Promise<string> {
