@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { loadAllEnvironments } from "../config/load";
+import { loadAllEnvironments, type Environment } from "../config/load";
 import type { ReleaseManifest } from "../config/release-manifest";
 import { BootstrapStack, bootstrapAccounts } from "./bootstrap-stack";
 import { McpServerStack } from "./mcp-server-stack";
@@ -8,9 +8,8 @@ import { McpServerStack } from "./mcp-server-stack";
  * One stack per environment in config/environments, and one bootstrap stack per AWS account they
  * use. `releases` replaces environments' manifests (a dry run plans a manifest it has not written).
  */
-export function buildApp(outdir?: string, releases: Record<string, ReleaseManifest> = {}): App {
+export function buildApp(outdir?: string, releases: Record<string, ReleaseManifest> = {}, environments: Environment[] = loadAllEnvironments()): App {
   const app = new App({ outdir });
-  const environments = loadAllEnvironments();
   for (const environment of environments) {
     const name = environment.config.name;
     new McpServerStack(app, name, { ...environment, release: releases[name] ?? environment.release });

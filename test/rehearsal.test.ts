@@ -15,12 +15,14 @@ import { type Rehearsal, deployRole, executionRoles, imageRole, planRole, servic
  * running task, evaluated by @cloud-copilot/iam-simulate against the policies the app synthesizes.
  */
 const stacksDir = mkdtempSync(join(tmpdir(), "rehearsal-"));
-const environments = loadAllEnvironments().map((e) => e.config);
+// The example configs have no alarm subscriber, which a deploy refuses; give them one of each kind.
+const deployable = loadAllEnvironments().map((e) => ({ ...e, config: { ...e.config, alarms: { ...e.config.alarms, emails: ["oncall@mcp.invalid"], httpsEndpoints: ["https://pager.mcp.invalid/hook"] } } }));
+const environments = deployable.map((e) => e.config);
 const accounts = bootstrapAccounts(environments);
 const partitionOf = (region: string) => (region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws");
 
 beforeAll(() => {
-  buildApp(stacksDir).synth();
+  buildApp(stacksDir, {}, deployable).synth();
 });
 afterAll(() => rmSync(stacksDir, { recursive: true, force: true }));
 
@@ -63,6 +65,11 @@ describe("the provider-calls table", () => {
   it("lists every resource type the stacks use", () => {
     const missing = models().flatMap(({ model }) => model.stacks.flatMap((s) => missingFromTable(s, table).map((t) => `${t} (used by ${s.name})`)));
     expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it("lists no resource type the stacks no longer use", () => {
+    const used = new Set(models().flatMap(({ model }) => model.stacks.flatMap((s) => s.resources().map((r) => r.type))));
+    expect(Object.keys(table).filter((type) => !used.has(type))).toEqual([]);
   });
 
   it("names real IAM actions and a provider source file on every row", async () => {
