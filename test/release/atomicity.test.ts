@@ -82,7 +82,8 @@ describe("the release manifest on disk", () => {
       ),
       { numRuns: 150 },
     );
-  });
+    // 150 runs take about 4 s alone, close to jest's 5 s default on a loaded 2-core machine.
+  }, 60_000);
 
   it("is never seen half-written by a reader, even when the writer is killed mid-write", async () => {
     const config = tempConfig(deployed);

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export const SERVER_ROOT = resolve(__dirname, '..', '..', '..');
 export const SERVER_ENTRY = join(SERVER_ROOT, 'dist', 'index.js');
@@ -145,6 +146,8 @@ export class Upstream {
   delayMs = 0;
   /** Paths under /slow/ take this long to answer. */
   slowMs = 3000;
+  /** Ends pending delays on close, so a long slowMs does not keep the test process alive. */
+  private readonly closing = new AbortController();
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -173,8 +176,9 @@ export class Upstream {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '/';
     this.hits.set(path, this.count(path) + 1);
-    if (this.delayMs) await sleep(this.delayMs);
-    if (path.startsWith('/slow/')) await sleep(this.slowMs);
+    const wait = (ms: number) => delay(ms, undefined, { signal: this.closing.signal }).then(() => true, () => false);
+    if (this.delayMs && !(await wait(this.delayMs))) return;
+    if (path.startsWith('/slow/') && !(await wait(this.slowMs))) return;
     if (this.mode === 'fail') {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream broken');
       return;
@@ -191,6 +195,7 @@ export class Upstream {
   }
 
   async close(): Promise<void> {
+    this.closing.abort();
     this.server.closeAllConnections();
     await new Promise((r) => this.server.close(r));
   }
