@@ -17,6 +17,9 @@ export interface PingResult {
   error?: string;
 }
 
+/** How long commands skip Redis after one went unanswered; readiness pings still probe it. */
+const HUNG_BYPASS_MS = 1000;
+
 /** An IAM user signs a token per connection; an AUTH token is the default user's password. */
 function credentials(config: Config, log: Logger) {
   if (config.REDIS_IAM_USER) {
@@ -36,6 +39,8 @@ export class Cache {
   private readonly redisTtlSeconds: number;
   private readonly commandTimeoutMs: number;
   private up = false;
+  /** performance.now() until which commands skip a Redis that stopped answering. */
+  private bypassUntil = 0;
 
   constructor(
     config: Config,
@@ -102,15 +107,29 @@ export class Cache {
   }
 
   /**
-   * One command, abandoned after REDIS_COMMAND_TIMEOUT_MS. The timer is cleared when Redis
-   * answers: node-redis's own per-command timeout (AbortSignal.timeout) fires for every command,
-   * answered or not, building a DOMException each time, which showed in the profile of a cache hit.
+   * One command, abandoned after REDIS_COMMAND_TIMEOUT_MS whether or not it reached the socket:
+   * node-redis drops a command's abort listener once the command is written, so a hung Redis (open
+   * socket, no answers) would otherwise hold every call until the request timeout. After a timeout,
+   * commands skip Redis for HUNG_BYPASS_MS, so a hung node costs one timeout per window, not one
+   * per call, and unanswered commands pile up in node-redis's queue only at that rate. The timer is
+   * cleared when Redis answers (node-redis's own AbortSignal.timeout built a DOMException for every
+   * command, which showed in the profile of a cache hit).
    */
-  private async send<T>(args: string[]): Promise<T> {
+  private async send<T>(args: string[], probe = false): Promise<T> {
+    if (!probe && performance.now() < this.bypassUntil) throw new Error('redis did not answer recently; bypassed');
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), this.commandTimeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        this.bypassUntil = performance.now() + HUNG_BYPASS_MS;
+        reject(new Error(`no answer within ${this.commandTimeoutMs} ms`));
+      }, this.commandTimeoutMs);
+    });
     try {
-      return (await this.client.sendCommand(args, { abortSignal: abort.signal })) as T;
+      const answer = (await Promise.race([this.client.sendCommand(args, { abortSignal: abort.signal }), timeout])) as T;
+      this.bypassUntil = 0;
+      return answer;
     } finally {
       clearTimeout(timer);
     }
@@ -123,7 +142,7 @@ export class Cache {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.send(['PING']),
+        this.send(['PING'], true),
         new Promise((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),

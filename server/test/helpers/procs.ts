@@ -112,7 +112,13 @@ export class RedisProcess {
     );
   }
 
+  /** SIGSTOP freezes Redis with its sockets open (a hung node, not a dead one); SIGCONT resumes it. */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child?.kill(sig);
+  }
+
   async stop(): Promise<void> {
+    this.child?.kill('SIGCONT'); // a frozen Redis cannot handle SIGTERM
     if (this.child) await stopChild(this.child, 'SIGTERM');
     this.child = undefined;
   }
