@@ -9,7 +9,7 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { isUnservedRequest, rpcError } from './jsonrpc.js';
+import { isUnservedRequest, nestedDeeperThan, rpcError, tooDeepMessage } from './jsonrpc.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
 import { memoize } from './memo.js';
@@ -151,7 +151,15 @@ export function createApp(deps: AppDeps): RequestListener {
     onerror: (err) => log.debug({ err: { message: err.message } }, 'mcp request rejected'),
   });
   const serveMcp = toNodeHandler(mcpHandler, { maxRequestBodySize: config.MAX_BODY_BYTES });
-  const jsonBody = express.json({ limit: config.MAX_BODY_BYTES, type: 'application/json', strict: false });
+  const jsonBody = express.json({
+    limit: config.MAX_BODY_BYTES,
+    type: 'application/json',
+    strict: false,
+    // Before JSON.parse, as on the fast path; onError answers it.
+    verify: (_req, _res, buf) => {
+      if (nestedDeeperThan(buf, config.MAX_JSON_DEPTH)) throw Object.assign(new Error('too deep'), { type: 'entity.too.deep' });
+    },
+  });
 
   const startObserving = createRequestObserver(config, metrics);
   const observe: RequestHandler = (req, res, next) => {
@@ -189,6 +197,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const status = e.status ?? e.statusCode ?? 500;
     if (res.headersSent) return void res.destroy();
     if (e.type === 'entity.parse.failed') return void res.status(400).json(rpcError(-32700, 'Parse error: body is not valid JSON'));
+    if (e.type === 'entity.too.deep') return void res.status(400).json(rpcError(-32600, tooDeepMessage(config.MAX_JSON_DEPTH)));
     if (e.type === 'entity.too.large') return void res.status(413).json(rpcError(-32600, `request body exceeds ${config.MAX_BODY_BYTES} bytes`));
     if (status >= 400 && status < 500) return void res.status(status).json(rpcError(-32600, `Invalid request: ${e.message ?? 'bad request'}`));
     req.log?.error({ err }, 'unhandled error');

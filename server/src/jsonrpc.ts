@@ -48,3 +48,27 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.setHeader('content-length', Buffer.byteLength(text));
   res.end(text);
 }
+
+/**
+ * Whether a JSON text nests arrays and objects deeper than `max`, found by a scan of its bytes
+ * that stops at the first level too deep: JSON.parse (and the SDK's JSON.stringify after it) would
+ * otherwise spend ~100 ms and overflow the stack on a megabyte of brackets. Brackets inside strings
+ * do not count; quotes, backslashes and brackets are ASCII, so UTF-8 needs no decoding here.
+ */
+export function nestedDeeperThan(body: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+export const tooDeepMessage = (max: number) => `Invalid request: JSON nested deeper than ${max} levels (MAX_JSON_DEPTH)`;

@@ -10,7 +10,7 @@ import {
   type OAuthTokenVerifier,
 } from '@modelcontextprotocol/server';
 import type { Config } from './config.js';
-import { isUnservedRequest, rpcError, sendJson } from './jsonrpc.js';
+import { isUnservedRequest, nestedDeeperThan, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
 import type { Logger } from './logger.js';
 import { requestStore, type RequestStore } from './mcp.js';
 import { memoize } from './memo.js';
@@ -73,11 +73,11 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
     }
   };
 
-  const readBody = (req: IncomingMessage): Promise<string> =>
+  const readBody = (req: IncomingMessage): Promise<Buffer> =>
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.once('end', () => resolve((chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8')));
+      req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
       req.once('error', reject);
     });
 
@@ -89,11 +89,16 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
     if (origin && !origin.ok) return sendJson(res, 403, rpcError(-32000, origin.message));
     const store = deps.observe(res);
     // Read while the token is checked: the body is at most MAX_BODY_BYTES (checked in accepts).
-    const text = readBody(req);
-    text.catch(() => undefined);
+    const received = readBody(req);
+    received.catch(() => undefined);
     if (!(await authenticate(req, res))) return;
     try {
-      const raw = await text;
+      const bytes = await received;
+      if (nestedDeeperThan(bytes, config.MAX_JSON_DEPTH)) {
+        if (!res.headersSent) sendJson(res, 400, rpcError(-32600, tooDeepMessage(config.MAX_JSON_DEPTH)));
+        return;
+      }
+      const raw = bytes.toString('utf8');
       store.body = JSON.parse(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
     } catch {
       if (!res.headersSent) sendJson(res, 400, rpcError(-32700, 'Parse error: body is not valid JSON'));
