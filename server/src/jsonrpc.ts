@@ -50,25 +50,40 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 }
 
 /**
- * Whether a JSON text nests arrays and objects deeper than `max`, found by a scan of its bytes
- * that stops at the first level too deep: JSON.parse (and the SDK's JSON.stringify after it) would
- * otherwise spend ~100 ms and overflow the stack on a megabyte of brackets. Brackets inside strings
- * do not count; quotes, backslashes and brackets are ASCII, so UTF-8 needs no decoding here.
+ * Finds JSON nested deeper than `max` arrays and objects while the body streams in, by a scan of its
+ * bytes that stops at the first level too deep: JSON.parse (and the SDK's JSON.stringify after it)
+ * would otherwise spend ~100 ms and overflow the stack on a megabyte of brackets. Brackets inside
+ * strings do not count; quotes, backslashes and brackets are ASCII, so UTF-8 needs no decoding.
  */
-export function nestedDeeperThan(body: Uint8Array, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped byte
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
+export class NestingScanner {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  tooDeep = false;
+
+  constructor(private readonly max: number) {}
+
+  /** Scans the next chunk; true once the nesting has gone deeper than `max`. */
+  feed(chunk: Uint8Array): boolean {
+    if (this.tooDeep) return true;
+    let { depth, inString, escaped } = this;
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (escaped) escaped = false;
+      else if (inString) {
+        if (c === 0x5c) escaped = true;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x5b || c === 0x7b) {
+        if (++depth > this.max) return (this.tooDeep = true);
+      } else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    Object.assign(this, { depth, inString, escaped });
+    return false;
   }
-  return false;
 }
+
+/** Whether a whole JSON text nests deeper than `max` (see NestingScanner). */
+export const nestedDeeperThan = (body: Uint8Array, max: number): boolean => new NestingScanner(max).feed(body);
 
 export const tooDeepMessage = (max: number) => `Invalid request: JSON nested deeper than ${max} levels (MAX_JSON_DEPTH)`;

@@ -10,7 +10,7 @@ import {
   type OAuthTokenVerifier,
 } from '@modelcontextprotocol/server';
 import type { Config } from './config.js';
-import { isUnservedRequest, nestedDeeperThan, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
+import { isUnservedRequest, NestingScanner, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
 import type { Logger } from './logger.js';
 import { requestStore, type RequestStore } from './mcp.js';
 import { memoize } from './memo.js';
@@ -26,6 +26,8 @@ export interface McpFastPathDeps {
   resourceMetadataUrl: (req: IncomingMessage) => string;
   serveMcp: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => Promise<void>;
 }
+
+const TOO_DEEP = Symbol('too deep');
 
 const JSON_TYPE = /^application\/json(?:\s*;\s*charset="?utf-8"?)?$/i;
 
@@ -73,10 +75,21 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
     }
   };
 
-  const readBody = (req: IncomingMessage): Promise<Buffer> =>
+  /**
+   * The body, scanned for nesting as it arrives: a body nested too deep resolves at once to
+   * TOO_DEEP, and the rest of it is drained without being kept.
+   */
+  const readBody = (req: IncomingMessage): Promise<Buffer | typeof TOO_DEEP> =>
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const scanner = new NestingScanner(config.MAX_JSON_DEPTH);
+      const onData = (chunk: Buffer) => {
+        if (!scanner.feed(chunk)) return void chunks.push(chunk);
+        req.off('data', onData);
+        req.resume();
+        resolve(TOO_DEEP);
+      };
+      req.on('data', onData);
       req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
       req.once('error', reject);
     });
@@ -94,7 +107,7 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
     if (!(await authenticate(req, res))) return;
     try {
       const bytes = await received;
-      if (nestedDeeperThan(bytes, config.MAX_JSON_DEPTH)) {
+      if (bytes === TOO_DEEP) {
         if (!res.headersSent) sendJson(res, 400, rpcError(-32600, tooDeepMessage(config.MAX_JSON_DEPTH)));
         return;
       }

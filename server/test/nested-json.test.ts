@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { NestingScanner } from '../src/jsonrpc.js';
 import { ServerProcess, Upstream } from './helpers/procs.js';
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
@@ -22,6 +23,22 @@ function post(url: string, body: string, chunked: boolean): Promise<{ status: nu
 }
 
 const nested = (depth: number, inner = '1') => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
+
+describe('the nesting scan', () => {
+  const deeper = (max: number, ...chunks: string[]) => {
+    const scanner = new NestingScanner(max);
+    return chunks.some((c) => scanner.feed(Buffer.from(c)));
+  };
+
+  it('counts arrays and objects, not brackets in strings, across chunk boundaries', () => {
+    assert.equal(deeper(2, '[{"a":', '1}]'), false);
+    assert.equal(deeper(2, '[{"a":', '[1]}]'), true);
+    assert.equal(deeper(1, '["[[[', '{{"]'), false, 'brackets inside a string');
+    assert.equal(deeper(1, '["a\\\\', '"', ',[1]]'), true, 'an escaped backslash before the quote: the string closes');
+    assert.equal(deeper(1, '["a\\', '"[[["]'), false, 'a quote escaped across the chunk boundary keeps the string open');
+    assert.equal(deeper(3, '{"k":"\u005b"}'), false);
+  });
+});
 
 describe('deeply nested JSON', () => {
   let upstream: Upstream;

@@ -1,0 +1,92 @@
+// npm run bench:hostile: issue 12's performance goals for hostile input, each against a baseline
+// measured in the same run. Loopback only: Redis, a local upstream and this server.
+import { Agent, request } from 'node:http';
+import { callBody, cpuSeconds, mcpHeaders } from './load.js';
+import { RedisProcess, ServerProcess, Upstream, waitFor } from '../test/helpers/procs.js';
+
+const N = Number(process.env.BENCH_REQUESTS ?? 200);
+const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+// Pings and the nested bodies go as 2025-11-25 requests; cached_fetch calls in the 2026 form.
+const LEGACY: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
+
+function post(url: string, body: string, base: Record<string, string> = LEGACY): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const headers = { ...base, 'content-length': String(Buffer.byteLength(body)) };
+    const req = request(url, { method: 'POST', headers, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - t0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+
+/** `n` requests one after another; their latencies, and each one's status checked. */
+async function sequential(url: string, body: (i: number) => string, status: number, n = N, headers: Record<string, string> = LEGACY): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await post(url, body(i), headers);
+    if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}`);
+    out.push(r.ms);
+  }
+  return out;
+}
+
+const ping = (i: number) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ping' });
+const NESTED = `${'['.repeat(500_000)}${']'.repeat(500_000)}`; // 1 MB
+
+async function main(): Promise<void> {
+  const redis = await RedisProcess.start();
+  const upstream = await Upstream.start();
+  upstream.delayMs = 20;
+  const server = await ServerProcess.start({ REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, LOG_LEVEL: 'warn' }, { discardLogs: true });
+  const pid = server.child.pid!;
+  try {
+    await waitFor(async () => (await server.ready()).body.status === 'pass', 'the server to be ready');
+    await sequential(server.mcpUrl, ping, 200, 100); // warm-up
+
+    console.log('## Deeply nested bodies (1 MB: 500 000 [ then 500 000 ])');
+    const flat = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(NESTED.length - 60) } });
+    const flatMs = await sequential(server.mcpUrl, () => flat, 200);
+    const cpu0 = cpuSeconds(pid);
+    const nestedMs = await sequential(server.mcpUrl, () => NESTED, 400);
+    const cpuPerRejection = ((cpuSeconds(pid) - cpu0) * 1000) / N;
+    console.log(`rejected nested body: p50 ${ms(percentile(nestedMs, 50))}, p99 ${ms(percentile(nestedMs, 99))}, server CPU ${ms(cpuPerRejection)} per rejection (goal: under 2 ms)`);
+    console.log(`baseline, a flat 1 MB ping served: p50 ${ms(percentile(flatMs, 50))}, p99 ${ms(percentile(flatMs, 99))}; nested/flat p99 ${(percentile(nestedMs, 99) / percentile(flatMs, 99)).toFixed(2)}x`);
+
+    const idle = await sequential(server.mcpUrl, ping, 200);
+    let flooding = true;
+    const flooders = Array.from({ length: 4 }, async () => {
+      while (flooding) await post(server.mcpUrl, NESTED);
+    });
+    const flooded = await sequential(server.mcpUrl, ping, 200);
+    flooding = false;
+    await Promise.all(flooders);
+    console.log(`ping p50 idle ${ms(percentile(idle, 50))}, under 4 nested flooders ${ms(percentile(flooded, 50))}: ${(percentile(flooded, 50) / percentile(idle, 50)).toFixed(2)}x (goal: within 2x)`);
+
+    console.log('\n## Cached tools/call with Redis frozen (SIGSTOP), upstream answering in 20 ms, REDIS_COMMAND_TIMEOUT_MS=250');
+    const misses = await sequential(server.mcpUrl, (i) => callBody(`/bench/miss/${i}`, i), 200, 50, mcpHeaders());
+    redis.signal('SIGSTOP');
+    const frozen = await sequential(server.mcpUrl, (i) => callBody(`/bench/frozen/${i % 10}`, i), 200, 50, mcpHeaders());
+    redis.signal('SIGCONT');
+    const goal = 2 * 250 + percentile(misses, 99);
+    console.log(`baseline, cache misses with Redis up: p99 ${ms(percentile(misses, 99))}`);
+    console.log(`Redis frozen: p50 ${ms(percentile(frozen, 50))}, p99 ${ms(percentile(frozen, 99))} (goal: under 2 x 250 ms + the miss p99 = ${ms(goal)}): ${(percentile(frozen, 99) / goal).toFixed(2)}x of the goal`);
+  } finally {
+    redis.signal('SIGCONT');
+    await server.stop();
+    await upstream.close();
+    await redis.destroy();
+    agent.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
