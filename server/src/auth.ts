@@ -1,10 +1,38 @@
 import { OAuthError, OAuthErrorCode, type AuthInfo, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
-import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwksCache, jwtVerify, type ExportedJWKSCache, type JWTVerifyGetKey } from 'jose';
 import type { Config } from './config.js';
+
+/** The issuer's keys could not be fetched (timeout, 5xx, a redirect, not a JWKS, unreachable). */
+class JwksUnavailable extends Error {}
+
+/**
+ * The issuer's JWKS, cached and refreshed by jose every JWKS_CACHE_SECONDS. When a refresh fails,
+ * the keys of the last successful fetch keep verifying tokens for up to JWKS_MAX_STALE_SECONDS
+ * after it, so an outage of the issuer does not reject every new token; past that, or with no keys
+ * yet, the outage is a JwksUnavailable. A token whose key is not in the set is still the token's fault.
+ */
+function lastKnownKeys(config: Config): JWTVerifyGetKey {
+  const cache = {} as ExportedJWKSCache; // jose writes the keys and the time of each successful fetch here
+  const remote = createRemoteJWKSet(new URL(config.JWKS_URL!), {
+    timeoutDuration: 3000,
+    cooldownDuration: 30_000,
+    cacheMaxAge: config.JWKS_CACHE_SECONDS * 1000,
+    [jwksCache]: cache,
+  });
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) throw err;
+      if (cache.jwks && Date.now() - cache.uat <= config.JWKS_MAX_STALE_SECONDS * 1000) return createLocalJWKSet(cache.jwks)(header, token);
+      throw new JwksUnavailable((err as Error).message);
+    }
+  };
+}
 
 /** Verifies bearer JWTs against the issuer's JWKS (cached and refreshed by jose), checking issuer, audience and expiry. */
 export function createJwtVerifier(config: Config): OAuthTokenVerifier {
-  const jwks = createRemoteJWKSet(new URL(config.JWKS_URL!), { timeoutDuration: 3000, cooldownDuration: 30_000 });
+  const jwks = lastKnownKeys(config);
   // Verified tokens are remembered (bounded, and never past their expiry): clients reuse one token
   // for many requests, and an RSA/EC verification per request would cost more than the request.
   const verified = new Map<string, AuthInfo>();
@@ -34,7 +62,7 @@ export function createJwtVerifier(config: Config): OAuthTokenVerifier {
         return info;
       } catch (err) {
         // A JWKS we cannot fetch is our outage, not a bad token: answer 500 rather than make clients re-authenticate.
-        if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError) || err.code === 'ERR_JWKS_INVALID') {
+        if (err instanceof JwksUnavailable || !(err instanceof errors.JOSEError)) {
           throw new OAuthError(OAuthErrorCode.ServerError, 'token verification is temporarily unavailable');
         }
         throw new OAuthError(OAuthErrorCode.InvalidToken, `invalid token: ${err.message}`);

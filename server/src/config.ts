@@ -88,6 +88,8 @@ const schema = z
 
     AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
     JWKS_URL: httpUrl.optional(),
+    JWKS_CACHE_SECONDS: int(600, 1, 86_400),
+    JWKS_MAX_STALE_SECONDS: int(6 * 3600, 0, 7 * 86_400),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
     MCP_RESOURCE_URL: httpUrl.optional(),
