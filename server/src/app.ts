@@ -9,7 +9,7 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { isUnservedRequest, nestedDeeperThan, rpcError, tooDeepMessage } from './jsonrpc.js';
+import { nestedDeeperThan, rpcError, tooDeepMessage } from './jsonrpc.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
 import { memoize } from './memo.js';
@@ -175,10 +175,6 @@ export function createApp(deps: AppDeps): RequestListener {
   app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
     const store = res.locals.store as RequestStore;
     const body: unknown = (store.body = req.body);
-    if (isUnservedRequest(body)) {
-      res.status(404).json(rpcError(-32601, 'Method not found', body.id));
-      return;
-    }
     try {
       await requestStore.run(store, () => serveMcp(req, res, body));
     } catch (err) {

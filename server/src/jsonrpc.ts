@@ -1,8 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { TOOL_NAMES } from './mcp.js';
 
-// The request methods this server answers (both protocol eras). The SDK answers other methods
-// in-band with HTTP 200 on the 2025 path; we answer 404 + -32601 on both, as the 2026 path does.
+// The request methods this server answers (both protocol eras), for metric labels. The SDK answers
+// any other method itself: in-band -32601 with HTTP 200 on the 2025 revisions, whose transport
+// reserves 404 for a terminated session, and 404 + -32601 on 2026-07-28.
 export const SERVED_METHODS = new Set([
   'initialize',
   'ping',
@@ -31,13 +32,6 @@ export function labelsOf(body: unknown): { method: string; tool: string } {
 
 export function rpcError(code: number, message: string, id: unknown = null) {
   return { jsonrpc: '2.0', error: { code, message }, id: typeof id === 'string' || typeof id === 'number' ? id : null };
-}
-
-/** A request for a method this server does not serve, which gets 404 + -32601 before the SDK sees it. */
-export function isUnservedRequest(body: unknown): body is { id: unknown; method: string } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
-  const { method } = body as { method?: unknown };
-  return 'id' in body && typeof method === 'string' && !SERVED_METHODS.has(method);
 }
 
 /** The bytes and headers Express's res.json() sends, for the routes that bypass Express. */

@@ -10,7 +10,7 @@ import {
   type OAuthTokenVerifier,
 } from '@modelcontextprotocol/server';
 import type { Config } from './config.js';
-import { isUnservedRequest, NestingScanner, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
+import { NestingScanner, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
 import type { Logger } from './logger.js';
 import { requestStore, type RequestStore } from './mcp.js';
 import { memoize } from './memo.js';
@@ -119,7 +119,6 @@ export function createMcpFastPath(deps: McpFastPathDeps) {
     }
     if (res.headersSent) return; // the per-request timeout answered first
     const body = store.body;
-    if (isUnservedRequest(body)) return sendJson(res, 404, rpcError(-32601, 'Method not found', body.id));
     try {
       await requestStore.run(store, () => deps.serveMcp(req, res, body));
     } catch (err) {

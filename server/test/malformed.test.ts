@@ -53,8 +53,6 @@ describe('malformed and hostile requests', () => {
       { name: 'wrong content type', headers: { 'content-type': 'text/plain' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 415 },
       { name: 'form content type', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b', status: 415 },
       { name: 'no Accept for JSON and SSE', headers: { accept: 'text/html' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 406 },
-      { name: 'unknown method', body: rpc({ jsonrpc: '2.0', id: 7, method: 'foo/bar' }), status: 404, code: -32601 },
-      { name: 'unimplemented spec method', body: rpc({ jsonrpc: '2.0', id: 8, method: 'prompts/list' }), status: 404, code: -32601 },
       { name: 'empty body', body: '', status: 400 },
       { name: 'empty batch', body: '[]', status: 400, code: -32600 },
       { name: 'missing jsonrpc field', body: rpc({ id: 1, method: 'ping' }), status: 400, code: -32600 },
