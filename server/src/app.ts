@@ -9,7 +9,8 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { nestedDeeperThan, rpcError, tooDeepMessage } from './jsonrpc.js';
+import { nestedDeeperThan, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
+import { refuseMalformed } from './request-gate.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
 import { memoize } from './memo.js';
@@ -210,5 +211,9 @@ export function createApp(deps: AppDeps): RequestListener {
     resourceMetadataUrl,
     serveMcp,
   });
-  return (req, res) => (fast.accepts(req) ? void fast.serve(req, res) : app(req, res));
+  return (req, res) => {
+    const refusal = refuseMalformed(req);
+    if (refusal) return sendJson(res, refusal.status, rpcError(-32600, refusal.message));
+    return fast.accepts(req) ? void fast.serve(req, res) : app(req, res);
+  };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connect } from './helpers/mcp.js';
 import { ServerProcess, ServerStack, Upstream } from './helpers/procs.js';
@@ -21,6 +22,17 @@ function rawPost(url: string, headers: Record<string, string>, body: string): Pr
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** Bytes on a socket, for request lines and headers that no HTTP client library will send. */
+function rawRequest(port: number, text: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect(port, '127.0.0.1', () => socket.end(text));
+    let out = '';
+    socket.on('data', (d: Buffer) => (out += d.toString()));
+    socket.on('close', () => resolve({ status: Number(out.split(' ')[1]), text: out.slice(out.indexOf('\r\n\r\n') + 4) }));
+    socket.on('error', reject);
   });
 }
 
@@ -90,6 +102,27 @@ describe('malformed and hostile requests', () => {
     const client = await connect(server.mcpUrl);
     await client.ping();
     await client.close();
+    assert.equal(server.child.exitCode, null);
+  });
+
+  it('answers request lines and Host headers that deeper code cannot represent with a 4xx, never a 500', async () => {
+    const ping = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+    const post = (target: string, hosts: string[]) =>
+      `POST ${target} HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: ${ping.length}\r\nConnection: close\r\n\r\n${ping}`;
+    const cases: [string, string, number][] = [
+      ['TRACE', 'TRACE /mcp HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', 405],
+      ['absolute-form naming another host', post('http://evil.example.net/mcp', ['localhost']), 400],
+      ['absolute-form with user info', post('http://evil.com@localhost/mcp', ['localhost']), 400],
+      ['Host with user info', post('/mcp', ['evil.com@localhost']), 400],
+      ...['localhost/x', 'localhost?x', 'localhost#x', 'localhost\\x', 'local%68ost'].map((h): [string, string, number] => [`Host ${h}`, post('/mcp', [h]), 400]),
+      ['two Host headers', post('/mcp', ['localhost', 'evil.example.net']), 400],
+      ['absolute-form naming this host', post(`http://127.0.0.1:${server.port}/mcp`, [`127.0.0.1:${server.port}`]), 200],
+    ];
+    for (const [name, text, status] of cases) {
+      const r = await rawRequest(server.port, text);
+      assert.equal(r.status, status, `${name}: ${r.text}`);
+      if (status !== 200) assert.equal((JSON.parse(r.text) as { error: { code: number } }).error.code, -32600, name);
+    }
     assert.equal(server.child.exitCode, null);
   });
 

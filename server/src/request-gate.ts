@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http';
+import { memoize } from './memo.js';
+
+/** A Host header as RFC 9110 allows it: a DNS name, IPv4 or bracketed IPv6 literal, and an optional port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+// A pure function of the header value, which is the same on nearly every request.
+const validHost = memoize((host: string) => HOST.test(host), 64);
+
+/** Methods that no route serves and that the Fetch API refuses to even represent (a 500 otherwise). */
+const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
+
+export interface Refusal {
+  status: number;
+  message: string;
+}
+
+/**
+ * The request-line and Host checks every request passes before any route sees it, so that what
+ * any client can send gets a 4xx, never a 500 from deeper code. An absolute-form target
+ * (`POST http://host/mcp`), which RFC 9112 requires servers to accept, is rewritten to its path
+ * when its authority is the Host header, and refused otherwise.
+ */
+export function refuseMalformed(req: IncomingMessage): Refusal | undefined {
+  if (REFUSED_METHODS.has(req.method ?? '')) return { status: 405, message: `method ${req.method} is not allowed` };
+  let hosts = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
+  if (hosts > 1) return { status: 400, message: 'Invalid request: more than one Host header' };
+  // HTTP/1.1 without Host never gets here (node answers 400); HTTP/1.0 may omit it (HAProxy's checks do).
+  const host = req.headers.host;
+  if (host !== undefined && !validHost(host)) return { status: 400, message: 'Invalid request: malformed Host header' };
+  const target = req.url ?? '';
+  if (target.startsWith('/')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return { status: 400, message: 'Invalid request: malformed request target' };
+  }
+  if (!/^https?:$/.test(url.protocol) || url.username || url.password || url.host.toLowerCase() !== host?.toLowerCase()) {
+    return { status: 400, message: 'Invalid request: the request target names another host' };
+  }
+  req.url = `${url.pathname}${url.search}`;
+  return undefined;
+}
