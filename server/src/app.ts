@@ -176,6 +176,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
     const store = res.locals.store as RequestStore;
     const body: unknown = (store.body = req.body);
+    if (res.headersSent) return; // the per-request timeout answered while the body was arriving
     try {
       await requestStore.run(store, () => serveMcp(req, res, body));
     } catch (err) {

@@ -126,6 +126,29 @@ describe('malformed and hostile requests', () => {
     assert.equal(server.child.exitCode, null);
   });
 
+  it('runs no tool for a chunked request that the per-request timeout already answered', async () => {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path: '/after-504' } } });
+    const result = await new Promise<string>((resolve, reject) => {
+      const socket = tcpConnect(server.port, '127.0.0.1', () => {
+        socket.write('POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n');
+        const half = body.slice(0, 10);
+        socket.write(`${half.length.toString(16)}\r\n${half}\r\n`);
+        // The rest arrives after REQUEST_TIMEOUT_MS (500 ms) has answered 504.
+        setTimeout(() => {
+          const rest = body.slice(10);
+          socket.end(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`);
+        }, 900);
+      });
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString()));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+    assert.match(result, /^HTTP\/1\.1 504 /);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(upstream.count('/after-504'), 0, 'the tool ran after its request was answered');
+  });
+
   it('accepts an allowed Origin and Host', async () => {
     const res = await rawPost(
       server.mcpUrl,
