@@ -17,11 +17,35 @@ import { memoize } from './memo.js';
 import type { Metrics } from './metrics.js';
 import { createRequestObserver } from './request-observer.js';
 
-export interface Lifecycle {
+/**
+ * Where the process is in its shutdown. From SIGTERM on, every response says `Connection: close`,
+ * including those of requests that started before it, so no client reuses a connection that the
+ * listener will close (a reused one is reset).
+ */
+export class Lifecycle {
   /** SIGTERM received: readiness answers 503 so the load balancer stops routing here. */
-  draining: boolean;
-  /** Drain delay over: the listener is closing; responses ask clients to drop the connection. */
-  closing: boolean;
+  draining = false;
+  /** Drain delay over: the listener is closing. */
+  closing = false;
+  private readonly unsent = new Set<ServerResponse>();
+
+  /** Called as each response begins: it will say `Connection: close` if draining starts before its headers go. */
+  track(res: ServerResponse): void {
+    if (this.draining) return void res.setHeader('connection', 'close');
+    this.unsent.add(res);
+    res.once('close', () => this.unsent.delete(res));
+  }
+
+  drain(): void {
+    this.draining = true;
+    for (const res of this.unsent) {
+      if (!res.headersSent) res.setHeader('connection', 'close');
+      // An event stream whose headers already said keep-alive: close right after its last byte, so
+      // the client sees the close before it could reuse the connection.
+      else res.once('finish', () => res.socket?.destroySoon());
+    }
+    this.unsent.clear();
+  }
 }
 
 export interface AppDeps {
@@ -73,7 +97,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const begin = (req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('x-deployment-color', config.DEPLOYMENT_COLOR);
     res.setHeader('x-app-version', config.APP_VERSION);
-    if (lifecycle.closing) res.setHeader('connection', 'close');
+    lifecycle.track(res);
     requestLog(req, res);
   };
   app.use((req, res, next) => {

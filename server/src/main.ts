@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { createApp, type Lifecycle } from './app.js';
+import { createApp, Lifecycle } from './app.js';
 import { createJwtVerifier } from './auth.js';
 import { Cache } from './cache.js';
 import type { Config } from './config.js';
@@ -38,7 +38,7 @@ export async function main(config: Config, telemetry?: Telemetry): Promise<void>
   const metrics = createMetrics();
   const cache = new Cache(config, metrics, log);
   const fetcher = new CachedFetcher(config, cache, metrics, log);
-  const lifecycle: Lifecycle = { draining: false, closing: false };
+  const lifecycle = new Lifecycle();
   const app = createApp({
     config,
     log,
@@ -80,7 +80,7 @@ export async function main(config: Config, telemetry?: Telemetry): Promise<void>
     const t0 = Date.now();
     // Leave a second of the stop timeout for closing Redis and flushing traces, so ECS never has to SIGKILL.
     const deadline = t0 + Math.max(0, config.STOP_TIMEOUT_SECONDS * 1000 - 1000);
-    lifecycle.draining = true;
+    lifecycle.drain();
     log.info({ signal, drainDelaySeconds: config.DRAIN_DELAY_SECONDS }, 'draining: readiness now 503');
     await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_SECONDS * 1000));
 

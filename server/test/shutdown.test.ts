@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Agent, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { cachedFetch, connect } from './helpers/mcp.js';
 import { RedisProcess, ServerProcess, sleep, Upstream, waitFor } from './helpers/procs.js';
@@ -78,6 +79,45 @@ describe('SIGTERM', () => {
     assert.ok(msgs.includes('draining: readiness now 503'));
     assert.ok(msgs.includes('shutdown complete'));
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+  });
+
+  it('says Connection: close on every response from SIGTERM on, even for requests that began before it', async () => {
+    upstream.slowMs = 1500;
+    const server = await ServerProcess.start({ REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, DRAIN_DELAY_SECONDS: '3', STOP_TIMEOUT_SECONDS: '10' });
+    const agent = new Agent({ keepAlive: true });
+    const call = (path: string) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        // 2026-07-28 requests are answered as plain JSON, so their headers go out with the answer.
+        const _meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} };
+        const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path }, _meta } });
+        const headers = {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'cached_fetch',
+          'content-length': String(body.length),
+        };
+        request(server.mcpUrl, { method: 'POST', headers, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers.connection));
+        })
+          .on('error', reject)
+          .end(body);
+      });
+    try {
+      assert.equal(await call('/before'), 'keep-alive');
+      const straddling = call('/slow/straddling'); // answered about 1.5 s later, inside the drain delay
+      await sleep(200);
+      server.signal('SIGTERM');
+      await sleep(100);
+      const during = call('/during');
+      assert.equal(await straddling, 'close', 'a request that began before SIGTERM');
+      assert.equal(await during, 'close', 'a request that began while draining');
+      assert.equal(await server.waitExit(), 0);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('exits 0 by the stop timeout even when a request never finishes', async () => {
