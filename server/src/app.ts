@@ -9,7 +9,7 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { nestedDeeperThan, rpcError, sendJson, tooDeepMessage } from './jsonrpc.js';
+import { nestedDeeperThan, rpcError, sendJson, tooDeepMessage, tooLargeMessage } from './jsonrpc.js';
 import { refuseMalformed } from './request-gate.js';
 import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
 import { createMcpFastPath } from './mcp-fast-path.js';
@@ -220,7 +220,7 @@ export function createApp(deps: AppDeps): RequestListener {
     if (res.headersSent) return void res.destroy();
     if (e.type === 'entity.parse.failed') return void res.status(400).json(rpcError(-32700, 'Parse error: body is not valid JSON'));
     if (e.type === 'entity.too.deep') return void res.status(400).json(rpcError(-32600, tooDeepMessage(config.MAX_JSON_DEPTH)));
-    if (e.type === 'entity.too.large') return void res.status(413).json(rpcError(-32600, `request body exceeds ${config.MAX_BODY_BYTES} bytes`));
+    if (e.type === 'entity.too.large') return void res.status(413).json(rpcError(-32600, tooLargeMessage(config.MAX_BODY_BYTES)));
     if (status >= 400 && status < 500) return void res.status(status).json(rpcError(-32600, `Invalid request: ${e.message ?? 'bad request'}`));
     req.log?.error({ err }, 'unhandled error');
     res.status(500).json(rpcError(-32603, 'Internal error'));
@@ -237,8 +237,11 @@ export function createApp(deps: AppDeps): RequestListener {
     serveMcp,
   });
   return (req, res) => {
-    const refusal = refuseMalformed(req);
-    if (refusal) return sendJson(res, refusal.status, rpcError(-32600, refusal.message));
+    const refusal = refuseMalformed(req, config.MAX_BODY_BYTES);
+    if (refusal) {
+      if (refusal.close) res.shouldKeepAlive = false;
+      return sendJson(res, refusal.status, rpcError(-32600, refusal.message));
+    }
     return fast.accepts(req) ? void fast.serve(req, res) : app(req, res);
   };
 }

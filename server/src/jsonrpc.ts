@@ -80,4 +80,6 @@ export class NestingScanner {
 /** Whether a whole JSON text nests deeper than `max` (see NestingScanner). */
 export const nestedDeeperThan = (body: Uint8Array, max: number): boolean => new NestingScanner(max).feed(body);
 
+export const tooLargeMessage = (max: number) => `request body exceeds ${max} bytes`;
+
 export const tooDeepMessage = (max: number) => `Invalid request: JSON nested deeper than ${max} levels (MAX_JSON_DEPTH)`;

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { tooLargeMessage } from './jsonrpc.js';
 import { memoize } from './memo.js';
 
 /** A Host header as RFC 9110 allows it: a DNS name, IPv4 or bracketed IPv6 literal, and an optional port. */
@@ -13,16 +14,20 @@ const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 export interface Refusal {
   status: number;
   message: string;
+  /** End the connection after the answer, rather than read a body that will not be used. */
+  close?: boolean;
 }
 
 /**
- * The request-line and Host checks every request passes before any route sees it, so that what
+ * The request-line, Host and declared-length checks every request passes before any route sees it, so that what
  * any client can send gets a 4xx, never a 500 from deeper code. An absolute-form target
  * (`POST http://host/mcp`), which RFC 9112 requires servers to accept, is rewritten to its path
  * when its authority is the Host header, and refused otherwise.
  */
-export function refuseMalformed(req: IncomingMessage): Refusal | undefined {
+export function refuseMalformed(req: IncomingMessage, maxBodyBytes: number): Refusal | undefined {
   if (REFUSED_METHODS.has(req.method ?? '')) return { status: 405, message: `method ${req.method} is not allowed` };
+  // Answered before any of the body is read: body-parser would wait for all of it to arrive first.
+  if (Number(req.headers['content-length']) > maxBodyBytes) return { status: 413, message: tooLargeMessage(maxBodyBytes), close: true };
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
   if (hosts > 1) return { status: 400, message: 'Invalid request: more than one Host header' };

@@ -149,6 +149,22 @@ describe('malformed and hostile requests', () => {
     assert.equal(upstream.count('/after-504'), 0, 'the tool ran after its request was answered');
   });
 
+  it('answers a declared oversize body with 413 at once, without waiting for the body', async () => {
+    const t0 = performance.now();
+    const r = await new Promise<string>((resolve, reject) => {
+      const socket = tcpConnect(server.port, '127.0.0.1', () =>
+        socket.write('POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 99999999\r\n\r\n{"a":'),
+      );
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString()));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+    assert.match(r, /^HTTP\/1\.1 413 /, r);
+    assert.match(r, /request body exceeds 65536 bytes/);
+    assert.ok(performance.now() - t0 < 400, 'before REQUEST_TIMEOUT_MS (500 ms), and the connection is closed');
+  });
+
   it('accepts an allowed Origin and Host', async () => {
     const res = await rawPost(
       server.mcpUrl,
