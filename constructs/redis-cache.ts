@@ -66,9 +66,10 @@ export class RedisCache extends Construct {
     const engine = props.engine ?? "valkey";
     const engineVersion = props.engineVersion ?? "8.0";
     const replicas = props.replicas ?? 1;
+    const major = engineVersion.split(".")[0];
     const groupId = `${props.name}-cache`;
     if (groupId.length > 40) throw new Error(`RedisCache ${id}: "${groupId}" is longer than ElastiCache's 40 characters; shorten name`);
-    if (Number(engineVersion.split(".")[0]) < 7) throw new Error(`RedisCache ${id}: engineVersion ${engineVersion} cannot authenticate with IAM; use 7.0 or later`);
+    if (Number(major) < 7) throw new Error(`RedisCache ${id}: engineVersion ${engineVersion} cannot authenticate with IAM; use 7.0 or later`);
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${props.name}-redis`,
@@ -78,8 +79,8 @@ export class RedisCache extends Construct {
     });
     const subnetGroup = new ElasticacheSubnetGroup(this, "subnets", { name: `${props.name}-redis`, subnetIds: props.subnetIds });
     const parameters = new ElasticacheParameterGroup(this, "parameters", {
-      name: `${props.name}-${engine}${engineVersion.split(".")[0]}`,
-      family: `${engine}${engineVersion.split(".")[0]}`,
+      name: `${props.name}-${engine}${major}`,
+      family: `${engine}${major}`,
       parameter: [{ name: "maxmemory-policy", value: props.maxmemoryPolicy ?? "allkeys-lru" }],
       lifecycle: { createBeforeDestroy: true },
     });

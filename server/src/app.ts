@@ -25,8 +25,6 @@ import { createRequestObserver } from './request-observer.js';
 export class Lifecycle {
   /** SIGTERM received: readiness answers 503 so the load balancer stops routing here. */
   draining = false;
-  /** Drain delay over: the listener is closing. */
-  closing = false;
   private readonly unsent = new Set<ServerResponse>();
 
   /** Called as each response begins: it will say `Connection: close` if draining starts before its headers go. */
@@ -229,7 +227,6 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const fast = createMcpFastPath({
     config,
-    lifecycle,
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     begin,
     observe: startObserving,

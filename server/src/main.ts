@@ -84,7 +84,6 @@ export async function main(config: Config, telemetry?: Telemetry): Promise<void>
     log.info({ signal, drainDelaySeconds: config.DRAIN_DELAY_SECONDS }, 'draining: readiness now 503');
     await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_SECONDS * 1000));
 
-    lifecycle.closing = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Idle keep-alive sockets would hold close() open; busy ones get `connection: close` on their last response.
     server.closeIdleConnections();

@@ -17,7 +17,6 @@ import { memoize } from './memo.js';
 
 export interface McpFastPathDeps {
   config: Config;
-  lifecycle: { closing: boolean };
   verifier?: OAuthTokenVerifier;
   /** The response headers every route sets, and the pino-http request logger. */
   begin: (req: IncomingMessage, res: ServerResponse) => void;

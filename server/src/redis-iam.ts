@@ -68,7 +68,7 @@ export class ElastiCacheIamAuth {
         }, reauthIntervalMs);
         timer.unref();
         stopPrevious = () => clearInterval(timer);
-        return [first, { dispose: () => clearInterval(timer) }];
+        return [first, { dispose: stopPrevious }];
       },
       onReAuthenticationError: onError,
     };

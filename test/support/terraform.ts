@@ -113,15 +113,13 @@ interface PlannedChange {
  * schema (`after_sensitive`, which marks an attribute whether set or not) and either set in the plan
  * or computed at apply time (`after_unknown`).
  */
-export function sensitiveValues(change: PlannedChange, path: string): string[] {
+function sensitiveValues(change: PlannedChange, path: string): string[] {
   const walk = (marks: unknown, after: unknown, unknown: unknown, at: string): string[] => {
     if (marks === true) return unknown === true || (after !== null && after !== undefined && !(Array.isArray(after) && after.length === 0)) ? [at] : [];
     if (!marks || typeof marks !== "object") return [];
-    const child = (value: unknown, key: string | number) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined);
-    return Object.entries(marks).flatMap(([k, m]) => {
-      const key = Array.isArray(marks) ? Number(k) : k;
-      return walk(m, child(after, key), unknown === true ? true : child(unknown, key), Array.isArray(marks) ? `${at}[${k}]` : `${at}.${k}`);
-    });
+    // Arrays are indexed by the same string keys Object.entries gives.
+    const child = (value: unknown, key: string) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined);
+    return Object.entries(marks).flatMap(([k, m]) => walk(m, child(after, k), unknown === true ? true : child(unknown, k), Array.isArray(marks) ? `${at}[${k}]` : `${at}.${k}`));
   };
   return walk(change.after_sensitive, change.after, change.after_unknown, path);
 }
