@@ -74,6 +74,8 @@ export class BlueGreenLoadBalancer extends Construct {
   public readonly testListener: LbListener;
   /** URL of the test listener. */
   public readonly testUrl: string;
+  /** Public URL of the production listener, by the name clients use (the MCP resource is `${productionUrl}/mcp`). */
+  public readonly productionUrl: string;
 
   constructor(scope: Construct, id: string, props: BlueGreenLoadBalancerProps) {
     super(scope, id);
@@ -190,6 +192,8 @@ export class BlueGreenLoadBalancer extends Construct {
       ...tls,
       defaultAction: [forward(onlyTestColor)],
     });
-    this.testUrl = `${https ? "https" : "http"}://${props.hostName ?? this.loadBalancer.dnsName}:${testPort}`;
+    const origin = `${https ? "https" : "http"}://${props.hostName ?? this.loadBalancer.dnsName}`;
+    this.productionUrl = origin;
+    this.testUrl = `${origin}:${testPort}`;
   }
 }

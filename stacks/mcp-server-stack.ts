@@ -132,6 +132,7 @@ export class McpServerStack extends TerraformStack {
           redisUser: redis.clientUser.userId,
           redisCacheId: redis.replicationGroup.replicationGroupId,
           loadBalancerDnsName: this.loadBalancer.loadBalancer.dnsName,
+          publicUrl: this.loadBalancer.productionUrl,
           otlpEndpoint: OTLP_ENDPOINT,
         }),
         stopTimeoutSeconds: svc.stopTimeoutSeconds,

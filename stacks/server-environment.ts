@@ -10,6 +10,8 @@ export interface ServerWiring {
   readonly redisUser: string;
   readonly redisCacheId: string;
   readonly loadBalancerDnsName: string;
+  /** The production listener's public URL: the MCP resource the 401 challenge names is `<it>/mcp`. */
+  readonly publicUrl: string;
   readonly otlpEndpoint: string;
 }
 
@@ -26,6 +28,8 @@ export function serverEnvironment(config: EnvironmentConfig, wiring: ServerWirin
     CACHE_TTL_SECONDS: String(svc.cacheTtlSeconds),
     LOG_LEVEL: svc.logLevel,
     ALLOWED_HOSTS: [wiring.loadBalancerDnsName, ...(config.loadBalancer.hostName ? [config.loadBalancer.hostName] : []), ...svc.allowedHosts].join(","),
+    // Configured rather than read from Host or X-Forwarded-Proto, which clients can forge.
+    MCP_RESOURCE_URL: `${wiring.publicUrl}/mcp`,
     ...(svc.allowedOrigins.length > 0 ? { ALLOWED_ORIGINS: svc.allowedOrigins.join(",") } : {}),
     // Above the load balancer's idle timeout, so the server never closes a connection the ALB may reuse.
     KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),

@@ -55,11 +55,12 @@ describeIfBuilt("the server as the task definition configures it, against the st
     port = await freePort();
     const env = {
       ...serverEnvironment(),
-      // What only AWS provides: the cache endpoint, the upstream, the collector and the task role's credentials.
+      // What only AWS provides: the cache endpoint, the upstream, the collector, the load balancer's name and the task role's credentials.
       REDIS_URL: `rediss://localhost:${redisPort}`,
       UPSTREAM_URL: `http://127.0.0.1:${upstream}`,
       OTEL_EXPORTER_OTLP_ENDPOINT: "",
       ALLOWED_HOSTS: "127.0.0.1",
+      MCP_RESOURCE_URL: "https://mcp.example.com/mcp",
       PORT: String(port),
       METRICS_PORT: String(await freePort()),
       HOST: "127.0.0.1",

@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     JWKS_URL: `${jwks.url}/jwks.json`,
     JWT_ISSUER: 'https://issuer.bench',
     JWT_AUDIENCE: 'https://mcp.bench/mcp',
+    MCP_RESOURCE_URL: 'https://mcp.bench/mcp',
     OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl,
     BREAKER_VOLUME_THRESHOLD: '5',
     BREAKER_RESET_TIMEOUT_MS: '600000',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { hostHeaderValidation, originValidation, requireBearerAuth } from '@modelcontextprotocol/express';
+import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, getOAuthProtectedResourceMetadataUrl, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { pinoHttp } from 'pino-http';
@@ -9,12 +9,12 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { nestedDeeperThan, rpcError, sendJson, tooDeepMessage, tooLargeMessage } from './jsonrpc.js';
+import { rpcError, sendJson } from './jsonrpc.js';
 import { refuseMalformed } from './request-gate.js';
-import { createMcpServerFactory, requestStore, type RequestStore } from './mcp.js';
-import { createMcpFastPath } from './mcp-fast-path.js';
-import { memoize } from './memo.js';
+import { createMcpEndpoint } from './mcp-endpoint.js';
+import { createMcpServerFactory } from './mcp.js';
 import type { Metrics } from './metrics.js';
+import { BodyBudget } from './request-body.js';
 import { createRequestObserver } from './request-observer.js';
 
 /**
@@ -59,16 +59,9 @@ export interface AppDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The public origin as Express's req.protocol (trust proxy 1: the first X-Forwarded-Proto) and the Host header give it. */
-function originOf(req: IncomingMessage): string {
-  const proto = req.headers['x-forwarded-proto'];
-  const scheme = typeof proto === 'string' && proto ? proto.split(',')[0]!.trim() : 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http';
-  return `${scheme}://${req.headers.host}`;
-}
-
 /**
- * The request listener: POST /mcp with a plain JSON body takes the lean path (mcp-fast-path.ts);
- * everything else goes through Express, with the same behaviour.
+ * The request listener: every /mcp request takes one path (mcp-endpoint.ts); Express serves the
+ * health checks, the protected resource metadata and the 404s.
  */
 export function createApp(deps: AppDeps): RequestListener {
   const { config, log, metrics, cache, fetcher, lifecycle } = deps;
@@ -148,97 +141,55 @@ export function createApp(deps: AppDeps): RequestListener {
   if (!config.ALLOWED_HOSTS.includes('*')) app.use(hostHeaderValidation(config.ALLOWED_HOSTS));
   if (!config.ALLOWED_ORIGINS.includes('*')) app.use(originValidation(config.ALLOWED_ORIGINS));
 
-  // The public URL of /mcp: configured, or as the client reached us through the load balancer.
-  const configured = config.MCP_RESOURCE_URL ? new URL(config.MCP_RESOURCE_URL) : undefined;
-  const resourceUrlAt = (origin: string) => configured ?? new URL(`${origin}/mcp`);
-  // The metadata URL named in 401 challenges, per public origin: a handful at most, behind one load balancer.
-  const metadataUrlFor = memoize((origin: string) => getOAuthProtectedResourceMetadataUrl(resourceUrlAt(origin)), 16);
-  const resourceMetadataUrl = (req: IncomingMessage) => metadataUrlFor(configured ? '' : originOf(req));
-
   if (deps.verifier) {
-    const metadata: RequestHandler = (req, res) => {
-      res.set('cache-control', 'public, max-age=300').json({
-        resource: resourceUrlAt(originOf(req)).href,
-        authorization_servers: [config.JWT_ISSUER],
-        bearer_methods_supported: ['header'],
-        resource_name: 'mcp-deploy-server',
-      });
+    // Configured, never taken from the request: a forged Host or X-Forwarded-Proto must not reach a
+    // document that caches serve to everyone (config.ts requires it in JWT mode).
+    const document = JSON.stringify({
+      resource: config.MCP_RESOURCE_URL,
+      authorization_servers: [config.JWT_ISSUER],
+      bearer_methods_supported: ['header'],
+      resource_name: 'mcp-deploy-server',
+    });
+    const metadata: RequestHandler = (_req, res) => {
+      res.set('cache-control', 'public, max-age=300').type('application/json').send(document);
     };
     // RFC 9728 puts the document at the path-suffixed URL; the bare one serves clients that look there first.
     app.get('/.well-known/oauth-protected-resource', metadata);
     app.get('/.well-known/oauth-protected-resource/mcp', metadata);
   }
 
-  const mcpHandler = createMcpHandler(createMcpServerFactory(deps), {
-    maxRequestBodySize: config.MAX_BODY_BYTES,
-    onerror: (err) => log.debug({ err: { message: err.message } }, 'mcp request rejected'),
-  });
-  const serveMcp = toNodeHandler(mcpHandler, { maxRequestBodySize: config.MAX_BODY_BYTES });
-  const jsonBody = express.json({
-    limit: config.MAX_BODY_BYTES,
-    type: 'application/json',
-    strict: false,
-    // Before JSON.parse, as on the fast path; onError answers it.
-    verify: (_req, _res, buf) => {
-      if (nestedDeeperThan(buf, config.MAX_JSON_DEPTH)) throw Object.assign(new Error('too deep'), { type: 'entity.too.deep' });
-    },
-  });
-
-  const startObserving = createRequestObserver(config, metrics);
-  const observe: RequestHandler = (req, res, next) => {
-    res.locals.store = startObserving(res);
-    next();
-  };
-
-  // One bearer middleware per metadata URL (the challenge names it); as few as there are origins.
-  const verifier = deps.verifier;
-  const bearerFor = verifier && memoize((url: string) => requireBearerAuth({ verifier, resourceMetadataUrl: url }), 16);
-  const auth: RequestHandler = (req, res, next) => (bearerFor ? bearerFor(resourceMetadataUrl(req))(req, res, next) : next());
-
-  app.all('/mcp', observe, auth, jsonBody, async (req, res, next) => {
-    const store = res.locals.store as RequestStore;
-    const body: unknown = (store.body = req.body);
-    if (res.headersSent) return; // the per-request timeout answered while the body was arriving
-    try {
-      await requestStore.run(store, () => serveMcp(req, res, body));
-    } catch (err) {
-      if (res.headersSent) return; // the per-request timeout answered first
-      next(err);
-    }
-  });
-
   app.use((req, res) => {
     res.status(404).json(rpcError(-32601, `no route for ${req.method} ${req.path}`));
   });
 
-  // Body-parser and other errors become JSON-RPC errors: no stack traces reach clients.
+  // Errors become JSON-RPC errors: no stack traces reach clients.
   const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    const e = err as { status?: number; statusCode?: number; type?: string; message?: string };
-    const status = e.status ?? e.statusCode ?? 500;
     if (res.headersSent) return void res.destroy();
-    if (e.type === 'entity.parse.failed') return void res.status(400).json(rpcError(-32700, 'Parse error: body is not valid JSON'));
-    if (e.type === 'entity.too.deep') return void res.status(400).json(rpcError(-32600, tooDeepMessage(config.MAX_JSON_DEPTH)));
-    if (e.type === 'entity.too.large') return void res.status(413).json(rpcError(-32600, tooLargeMessage(config.MAX_BODY_BYTES)));
-    if (status >= 400 && status < 500) return void res.status(status).json(rpcError(-32600, `Invalid request: ${e.message ?? 'bad request'}`));
     req.log?.error({ err }, 'unhandled error');
     res.status(500).json(rpcError(-32603, 'Internal error'));
   };
   app.use(onError);
 
-  const fast = createMcpFastPath({
+  const mcpHandler = createMcpHandler(createMcpServerFactory(deps), {
+    onerror: (err) => log.debug({ err: { message: err.message } }, 'mcp request rejected'),
+  });
+  // The endpoint hands the SDK a body it has read and parsed, or none at all.
+  const serveMcp = toNodeHandler(mcpHandler);
+  const mcp = createMcpEndpoint({
     config,
-    ...(deps.verifier ? { verifier: deps.verifier } : {}),
+    ...(deps.verifier ? { verifier: deps.verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(config.MCP_RESOURCE_URL!)) } : {}),
+    budget: new BodyBudget(config.MAX_BUFFERED_BYTES),
     begin,
-    observe: startObserving,
-    resourceMetadataUrl,
+    observe: createRequestObserver(config, metrics),
     serveMcp,
   });
   return (req, res) => {
     const refusal = refuseMalformed(req, config.MAX_BODY_BYTES);
     if (refusal) {
+      begin(req, res);
       if (refusal.close) res.shouldKeepAlive = false;
       return sendJson(res, refusal.status, rpcError(-32600, refusal.message));
     }
-    return fast.accepts(req) ? void fast.serve(req, res) : app(req, res);
+    return mcp.handles(req) ? void mcp.serve(req, res) : app(req, res);
   };
 }

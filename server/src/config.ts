@@ -78,6 +78,10 @@ const schema = z
     REQUEST_TIMEOUT_MS: int(15_000, 100, 600_000),
     MAX_BODY_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024),
     MAX_JSON_DEPTH: int(64, 2, 10_000),
+    // A body trickled in slowly holds its connection and its bytes: 1 MiB in 10 s is 100 KiB/s.
+    BODY_TIMEOUT_MS: int(10_000, 100, 600_000),
+    MAX_BUFFERED_BYTES: int(64 * 1024 * 1024, 1024, 4 * 1024 * 1024 * 1024),
+    MAX_CONNECTIONS: int(1024, 1, 1_000_000),
     KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1000, 600_000),
     HEADERS_TIMEOUT_MS: int(66_000, 1000, 600_000),
     DRAIN_DELAY_SECONDS: seconds(5, 300),
@@ -103,6 +107,9 @@ const schema = z
     if (c.HEADERS_TIMEOUT_MS <= c.KEEP_ALIVE_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['HEADERS_TIMEOUT_MS'], message: 'must be greater than KEEP_ALIVE_TIMEOUT_MS' });
     }
+    if (c.MAX_BUFFERED_BYTES < c.MAX_BODY_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['MAX_BUFFERED_BYTES'], message: 'must be at least MAX_BODY_BYTES, or no body of the largest allowed size could ever be read' });
+    }
     if (c.STOP_TIMEOUT_SECONDS <= c.DRAIN_DELAY_SECONDS) {
       ctx.addIssue({ code: 'custom', path: ['STOP_TIMEOUT_SECONDS'], message: 'must be greater than DRAIN_DELAY_SECONDS' });
     }
@@ -118,6 +125,8 @@ const schema = z
       for (const k of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
         if (!c[k]) ctx.addIssue({ code: 'custom', path: [k], message: 'required when AUTH_MODE=jwt' });
       }
+      // Not derived from Host or X-Forwarded-Proto, which any client can forge into the 401 challenge.
+      if (!c.MCP_RESOURCE_URL) ctx.addIssue({ code: 'custom', path: ['MCP_RESOURCE_URL'], message: 'required when AUTH_MODE=jwt: the public URL of /mcp, such as https://mcp.example.com/mcp' });
     }
   });
 

@@ -55,6 +55,8 @@ export async function main(config: Config, telemetry?: Telemetry): Promise<void>
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = config.HEADERS_TIMEOUT_MS;
   server.requestTimeout = config.REQUEST_TIMEOUT_MS + config.HEADERS_TIMEOUT_MS;
+  // Each connection costs memory before it sends a byte; past this many, new ones are refused.
+  server.maxConnections = config.MAX_CONNECTIONS;
   const mserver = metricsServer(metrics, config);
 
   cache.connect();

@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { essentials, send } from './helpers/http.js';
 import { cachedFetch, connect, MODERN } from './helpers/mcp.js';
 import { ServerProcess, ServerStack, Upstream } from './helpers/procs.js';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'https://mcp.test/mcp';
+const RESOURCE = 'https://mcp.example.com/mcp';
 
 describe('AUTH_MODE=jwt', () => {
   let stack: ServerStack;
@@ -46,6 +48,7 @@ describe('AUTH_MODE=jwt', () => {
       JWKS_URL: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
+      MCP_RESOURCE_URL: RESOURCE,
     });
     ({ upstream, server } = stack);
   });
@@ -55,16 +58,14 @@ describe('AUTH_MODE=jwt', () => {
     jwks?.close();
   });
 
-  const callTool = (authorization?: string) =>
-    fetch(server.mcpUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...(authorization ? { authorization } : {}),
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path: '/secret' } } }),
-    });
+  const HEADERS = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    // Forged: the challenge and the metadata must still name the configured resource.
+    'x-forwarded-proto': 'gopher',
+  };
+  const CALL = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'cached_fetch', arguments: { path: '/secret' } } });
+  const callTool = (authorization?: string) => fetch(server.mcpUrl, { method: 'POST', headers: { ...HEADERS, ...(authorization ? { authorization } : {}) }, body: CALL });
 
   it('refuses a missing, forged, wrong-audience, wrong-issuer or expired token with 401 and runs no tool', async () => {
     const cases: [string, string | undefined][] = [
@@ -81,9 +82,14 @@ describe('AUTH_MODE=jwt', () => {
       assert.equal(res.status, 401, name);
       const challenge = res.headers.get('www-authenticate') ?? '';
       assert.match(challenge, /^Bearer /, name);
-      assert.match(challenge, /resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/, name);
+      assert.match(challenge, /resource_metadata="https:\/\/mcp\.example\.com\/\.well-known\/oauth-protected-resource\/mcp"/, name);
       const body = (await res.json()) as { error: string };
       assert.equal(body.error, 'invalid_token', name);
+      // The same refusal when the body comes chunked: /mcp has one code path.
+      const request = { headers: { ...HEADERS, ...(authorization ? { authorization } : {}) }, body: CALL };
+      const [fixed, chunked] = await Promise.all([send(server.mcpUrl, request), send(server.mcpUrl, { ...request, chunked: true })]);
+      assert.deepEqual(essentials(chunked), essentials(fixed), `${name}: chunked and fixed-length answers differ`);
+      assert.equal(fixed.status, 401, name);
     }
     assert.equal(upstream.count('/secret'), 0, 'no tool ran');
   });
@@ -106,10 +112,10 @@ describe('AUTH_MODE=jwt', () => {
 
   it('publishes protected resource metadata and keeps health and metrics open', async () => {
     for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
-      const res = await fetch(`${server.url}${path}`);
+      const res = await fetch(`${server.url}${path}`, { headers: { 'x-forwarded-proto': 'gopher' } });
       assert.equal(res.status, 200, path);
       const doc = (await res.json()) as { resource: string; authorization_servers: string[] };
-      assert.equal(doc.resource, `${server.url}/mcp`);
+      assert.equal(doc.resource, RESOURCE);
       assert.deepEqual(doc.authorization_servers, [ISSUER]);
     }
     assert.equal((await fetch(`${server.url}/health/live`)).status, 200);

@@ -40,6 +40,7 @@ describe('a JWKS outage', () => {
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
       JWKS_CACHE_SECONDS: '1',
+      MCP_RESOURCE_URL: AUDIENCE,
     };
     [tolerant, strict] = await Promise.all([ServerProcess.start({ ...env, JWKS_MAX_STALE_SECONDS: '3600' }), ServerProcess.start({ ...env, JWKS_MAX_STALE_SECONDS: '0' })]);
   });

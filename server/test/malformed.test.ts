@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { essentials, send } from './helpers/http.js';
 import { connect } from './helpers/mcp.js';
 import { ServerProcess, ServerStack, Upstream } from './helpers/procs.js';
 
@@ -12,18 +12,8 @@ const ENVELOPE = {
   'io.modelcontextprotocol/clientCapabilities': {},
 };
 
-/** node:http, because fetch() will not send a forged Host header. */
-function rawPost(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; contentType: string; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, contentType: String(res.headers['content-type']), text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const rawPost = (url: string, headers: Record<string, string>, body: string) =>
+  send(url, { headers, body }).then((r) => ({ ...r, contentType: String(r.headers['content-type']) }));
 
 /** Bytes on a socket, for request lines and headers that no HTTP client library will send. */
 function rawRequest(port: number, text: string): Promise<{ status: number; text: string }> {
@@ -72,6 +62,9 @@ describe('malformed and hostile requests', () => {
       { name: 'a bare string', body: '"hello"', status: 400, code: -32600 },
       { name: 'unsupported protocol version', headers: { 'mcp-protocol-version': '1999-01-01' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 400 },
       { name: 'body over MAX_BODY_BYTES', body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(70_000) } }), status: 413 },
+      { name: 'nested deeper than MAX_JSON_DEPTH', body: `${'['.repeat(100)}${']'.repeat(100)}`, status: 400, code: -32600 },
+      { name: 'compressed body', headers: { 'content-encoding': 'gzip' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 415, code: -32600 },
+      { name: 'charset other than UTF-8', headers: { 'content-type': 'application/json; charset=iso-8859-1' }, body: rpc({ jsonrpc: '2.0', id: 1, method: 'ping' }), status: 415, code: -32600 },
       { name: 'GET (no sessions)', method: 'GET', status: 405 },
       { name: 'DELETE (no sessions)', method: 'DELETE', status: 405 },
       { name: 'PUT', method: 'PUT', body: '{}', status: 405 },
@@ -80,23 +73,24 @@ describe('malformed and hostile requests', () => {
     ];
     assert.ok(cases.length >= 10);
     for (const c of cases) {
-      const res = await rawPost(server.mcpUrl, { ...JSON_HEADERS, ...c.headers }, c.body ?? '');
-      const r =
-        c.method === undefined
-          ? res
-          : await fetch(server.mcpUrl, { method: c.method, headers: JSON_HEADERS, body: c.body ?? null }).then(async (f) => ({
-              status: f.status,
-              contentType: f.headers.get('content-type') ?? '',
-              text: await f.text(),
-            }));
+      // Every case twice: once with Content-Length and once chunked. /mcp has one code path, so
+      // the two answers must agree but for framing.
+      const [fixed, chunked] = [false, true].map((framing) => send(server.mcpUrl, { method: c.method ?? 'POST', headers: { ...JSON_HEADERS, ...c.headers }, body: c.body ?? '', chunked: framing }));
+      const r = await fixed!;
+      assert.deepEqual(essentials(await chunked!), essentials(r), `${c.name}: chunked and fixed-length answers differ`);
       assert.equal(r.status, c.status, `${c.name}: ${r.text}`);
-      assert.match(r.contentType, /application\/json/, c.name);
+      assert.match(String(r.headers['content-type']), /application\/json/, c.name);
       const body = JSON.parse(r.text) as { jsonrpc: string; error: { code: number; message: string } };
       assert.equal(body.jsonrpc, '2.0', c.name);
       assert.equal(typeof body.error.code, 'number', c.name);
       if (c.code !== undefined) assert.equal(body.error.code, c.code, c.name);
       assert.ok(!/\n\s+at /.test(r.text), `${c.name}: no stack trace`);
     }
+
+    const ping = rpc({ jsonrpc: '2.0', id: 7, method: 'ping' });
+    const [fixed, chunked] = await Promise.all([false, true].map((framing) => send(server.mcpUrl, { headers: JSON_HEADERS, body: ping, chunked: framing })));
+    assert.equal(fixed!.status, 200, fixed!.text);
+    assert.deepEqual(essentials(chunked!), essentials(fixed!), 'a ping answered differently when chunked');
 
     // Still up, and still serving.
     const client = await connect(server.mcpUrl);

@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NestingScanner, tooDeepMessage, tooLargeMessage } from './jsonrpc.js';
+import type { Refusal } from './request-gate.js';
+
+/**
+ * Bytes of request bodies held in memory, summed over every request still receiving one. It bounds
+ * what many slow or large bodies at once can pin (300 slow 1 MiB bodies held about 300 MB before it).
+ */
+export class BodyBudget {
+  private held = 0;
+
+  constructor(readonly max: number) {}
+
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.max) return false;
+    this.held += bytes;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+
+  get inUse(): number {
+    return this.held;
+  }
+}
+
+export interface BodyLimits {
+  /** MAX_BODY_BYTES: more than this, declared or sent, is a 413. */
+  maxBytes: number;
+  /** MAX_JSON_DEPTH: deeper arrays and objects are a 400, found while the bytes arrive. */
+  maxDepth: number;
+  /** BODY_TIMEOUT_MS: the whole body must have arrived this long after the request began. */
+  timeoutMs: number;
+}
+
+export type BodyResult = { bytes: Buffer } | { refusal: Refusal };
+
+/**
+ * Reads a request body, fixed-length or chunked, within the limits and the shared budget. Every
+ * refusal ends the connection: the rest of the body is never read, whatever its framing.
+ */
+export function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, budget: BodyBudget): Promise<BodyResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const scanner = new NestingScanner(limits.maxDepth);
+    const settle = (result: BodyResult) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      budget.give(size);
+      if ('refusal' in result) {
+        res.shouldKeepAlive = false;
+        // Answered already (401, or the request timeout's 504): nothing more to say on this connection.
+        if (res.writableEnded) req.socket.destroy();
+      }
+      resolve(result);
+    };
+    const refuse = (status: number, message: string) => settle({ refusal: { status, message, close: true } });
+    const onData = (chunk: Buffer) => {
+      if (size + chunk.length > limits.maxBytes) return refuse(413, tooLargeMessage(limits.maxBytes));
+      if (!budget.take(chunk.length)) return refuse(503, 'Server busy: too many request bodies are arriving at once; retry shortly');
+      size += chunk.length;
+      if (scanner.feed(chunk)) return refuse(400, tooDeepMessage(limits.maxDepth));
+      chunks.push(chunk);
+    };
+    const onEnd = () => settle({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+    const onError = () => refuse(400, 'Invalid request: the body was cut off');
+    const timer = setTimeout(() => refuse(408, `Invalid request: the body did not arrive within ${limits.timeoutMs} ms (BODY_TIMEOUT_MS)`), limits.timeoutMs);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+  });
+}
