@@ -6,7 +6,7 @@ import { ServerProcess, Upstream } from './helpers/procs.js';
 
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' };
 
-/** One POST, either with Content-Length (the fast path) or chunked (the Express path). */
+/** One POST, with Content-Length or chunked. */
 function post(url: string, body: string, chunked: boolean): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
