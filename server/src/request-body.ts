@@ -39,7 +39,7 @@ export type BodyResult = { bytes: Buffer } | { refusal: Refusal };
 
 /**
  * Reads a request body, fixed-length or chunked, within the limits and the shared budget. Every
- * refusal ends the connection: the rest of the body is never read, whatever its framing.
+ * refusal but nesting ends the connection: the rest of the body is never read, whatever its framing.
  */
 export function readBody(req: IncomingMessage, res: ServerResponse, limits: BodyLimits, budget: BodyBudget): Promise<BodyResult> {
   return new Promise((resolve) => {
@@ -52,7 +52,7 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       req.off('end', onEnd);
       req.off('error', onError);
       budget.give(size);
-      if ('refusal' in result) {
+      if ('refusal' in result && result.refusal.close) {
         res.shouldKeepAlive = false;
         // Answered already (401, or the request timeout's 504): nothing more to say on this connection.
         if (res.writableEnded) req.socket.destroy();
@@ -60,14 +60,19 @@ export function readBody(req: IncomingMessage, res: ServerResponse, limits: Body
       resolve(result);
     };
     const refuse = (status: number, message: string) => settle({ refusal: { status, message, close: true } });
+    let drained = 0; // bytes of a body found too deep, counted but not kept
     const onData = (chunk: Buffer) => {
-      if (size + chunk.length > limits.maxBytes) return refuse(413, tooLargeMessage(limits.maxBytes));
+      if (size + drained + chunk.length > limits.maxBytes) return refuse(413, tooLargeMessage(limits.maxBytes));
+      if (scanner.tooDeep) return void (drained += chunk.length);
       if (!budget.take(chunk.length)) return refuse(503, 'Server busy: too many request bodies are arriving at once; retry shortly');
       size += chunk.length;
-      if (scanner.feed(chunk)) return refuse(400, tooDeepMessage(limits.maxDepth));
-      chunks.push(chunk);
+      if (scanner.feed(chunk)) chunks.length = 0;
+      else chunks.push(chunk);
     };
-    const onEnd = () => settle({ bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+    // A body found too deep is drained to its end (within MAX_BODY_BYTES and BODY_TIMEOUT_MS) and
+    // the connection kept: closing it early made clients fail with EPIPE before reading the 400.
+    const onEnd = () =>
+      settle(scanner.tooDeep ? { refusal: { status: 400, message: tooDeepMessage(limits.maxDepth) } } : { bytes: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
     const onError = () => refuse(400, 'Invalid request: the body was cut off');
     const timer = setTimeout(() => refuse(408, `Invalid request: the body did not arrive within ${limits.timeoutMs} ms (BODY_TIMEOUT_MS)`), limits.timeoutMs);
     req.on('data', onData);
