@@ -4,7 +4,7 @@ import type { Cache, CacheEntry } from './cache.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { BREAKER_STATE_VALUE, type BreakerStateName, type Metrics } from './metrics.js';
-import { UpstreamClientError, fetchUpstream, resolveUpstreamUrl, type UpstreamResponse } from './upstream.js';
+import { UpstreamClientError, UpstreamTimeout, fetchUpstream, resolveUpstreamUrl, type UpstreamResponse } from './upstream.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale';
 
@@ -24,7 +24,7 @@ export interface BreakerStatus {
   name: string;
   state: BreakerStateName;
   counters: { successes: number; failures: number; rejections: number; timeouts: number };
-  window: { fires: number; failures: number; successes: number; rejects: number; timeouts: number };
+  window: { fires: number; failures: number; successes: number; rejects: number };
   options: { errorThresholdPercentage: number; volumeThreshold: number; rollingCountTimeout: number; resetTimeout: number };
 }
 
@@ -52,7 +52,9 @@ export class CachedFetcher {
     const userAgent = `mcp-server/${config.APP_VERSION}`;
     this.breaker = new CircuitBreaker((url: URL) => fetchUpstream(url, config.UPSTREAM_TIMEOUT_MS, config.UPSTREAM_MAX_BYTES, userAgent), {
       name: CachedFetcher.BREAKER,
-      timeout: false, // fetchUpstream aborts the request itself, which opossum's timeout would not
+      // fetchUpstream aborts the request itself, which opossum's timeout would not; so opossum never
+      // sees a timeout, and the 'failure' handler counts them.
+      timeout: false,
       errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
       volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
       rollingCountTimeout: config.BREAKER_ROLLING_WINDOW_MS,
@@ -70,6 +72,7 @@ export class CachedFetcher {
     metrics.breakerSuccesses.inc(label, 0);
     metrics.breakerFailures.inc(label, 0);
     metrics.breakerRejections.inc(label, 0);
+    metrics.breakerTimeouts.inc(label, 0);
     this.breaker.on('open', () => setState('open'));
     this.breaker.on('halfOpen', () => setState('half-open'));
     this.breaker.on('close', () => setState('closed'));
@@ -77,11 +80,13 @@ export class CachedFetcher {
       this.totals.successes++;
       metrics.breakerSuccesses.inc(label);
     });
-    this.breaker.on('failure', () => {
+    this.breaker.on('failure', (err: unknown) => {
       this.totals.failures++;
       metrics.breakerFailures.inc(label);
+      if (!(err instanceof UpstreamTimeout)) return;
+      this.totals.timeouts++;
+      metrics.breakerTimeouts.inc(label);
     });
-    this.breaker.on('timeout', () => this.totals.timeouts++);
     this.breaker.on('reject', () => {
       this.totals.rejections++;
       metrics.breakerRejections.inc(label);
@@ -129,7 +134,7 @@ export class CachedFetcher {
         name: CachedFetcher.BREAKER,
         state: stateOf(b),
         counters: { ...this.totals },
-        window: { fires: s.fires, failures: s.failures, successes: s.successes, rejects: s.rejects, timeouts: s.timeouts },
+        window: { fires: s.fires, failures: s.failures, successes: s.successes, rejects: s.rejects },
         options: {
           errorThresholdPercentage: this.config.BREAKER_ERROR_THRESHOLD_PERCENT,
           volumeThreshold: this.config.BREAKER_VOLUME_THRESHOLD,

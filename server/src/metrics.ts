@@ -52,6 +52,12 @@ export function createMetrics() {
       labelNames: ['breaker'] as const,
       registers: [registry],
     }),
+    breakerTimeouts: new Counter({
+      name: 'mcp_circuit_breaker_timeouts_total',
+      help: 'Calls through the circuit breaker that got no answer within UPSTREAM_TIMEOUT_MS (also counted as failures).',
+      labelNames: ['breaker'] as const,
+      registers: [registry],
+    }),
     breakerRejections: new Counter({
       name: 'mcp_circuit_breaker_rejections_total',
       help: 'Calls rejected without running because the breaker was open.',

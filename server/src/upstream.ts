@@ -14,6 +14,9 @@ export class UpstreamClientError extends Error {
 /** The upstream is unhealthy (5xx, network error, timeout): counts as a breaker failure. */
 export class UpstreamError extends Error {}
 
+/** No answer within UPSTREAM_TIMEOUT_MS: a breaker failure, and counted as a timeout too. */
+export class UpstreamTimeout extends UpstreamError {}
+
 export interface UpstreamResponse {
   status: number;
   contentType: string;
@@ -93,7 +96,8 @@ export async function fetchUpstream(url: URL, timeoutMs: number, maxBytes: numbe
     });
   } catch (err) {
     const e = err as Error;
-    throw new UpstreamError(e.name === 'TimeoutError' ? `upstream timed out after ${timeoutMs} ms` : `upstream unreachable: ${e.message}`);
+    if (e.name === 'TimeoutError') throw new UpstreamTimeout(`upstream timed out after ${timeoutMs} ms`);
+    throw new UpstreamError(`upstream unreachable: ${e.message}`);
   }
   if (res.status >= 500) {
     await res.body?.cancel();

@@ -91,3 +91,34 @@ describe('circuit breaker around the upstream', () => {
     }
   });
 });
+
+describe('an upstream that does not answer in time', () => {
+  let upstream: Upstream;
+  let server: ServerProcess;
+
+  before(async () => {
+    upstream = await Upstream.start();
+    upstream.delayMs = 400;
+    server = await ServerProcess.start({ UPSTREAM_URL: upstream.url, REDIS_URL: 'redis://127.0.0.1:1', UPSTREAM_TIMEOUT_MS: '100' });
+  });
+
+  after(async () => {
+    await server?.stop();
+    await upstream?.close();
+  });
+
+  it('counts each timeout as a breaker failure and as a timeout, in the status resource and the metrics', async () => {
+    const client = await connect(server.mcpUrl, MODERN);
+    try {
+      for (const path of ['/late/1', '/late/2']) assert.match((await cachedFetch(client, path)).text, /upstream timed out after 100 ms/);
+      const st = await breakerStatus(client);
+      assert.equal(st.counters.timeouts, 2);
+      assert.equal(st.counters.failures, 2);
+    } finally {
+      await client.close();
+    }
+    const text = await server.metrics();
+    assert.equal(metricValue(text, 'mcp_circuit_breaker_timeouts_total', { breaker: 'upstream' }), 2);
+    assert.equal(metricValue(text, 'mcp_circuit_breaker_failures_total', { breaker: 'upstream' }), 2);
+  });
+});
