@@ -9,8 +9,8 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { rpcError, sendJson } from './jsonrpc.js';
-import { refuseMalformed } from './request-gate.js';
+import { rpcError } from './jsonrpc.js';
+import { refuseMalformed, sendRefusal } from './request-gate.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createMcpServerFactory } from './mcp.js';
 import type { Metrics } from './metrics.js';
@@ -187,8 +187,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const refusal = refuseMalformed(req, config.MAX_BODY_BYTES);
     if (refusal) {
       begin(req, res);
-      if (refusal.close) res.shouldKeepAlive = false;
-      return sendJson(res, refusal.status, rpcError(-32600, refusal.message));
+      return sendRefusal(res, refusal);
     }
     return mcp.handles(req) ? void mcp.serve(req, res) : app(req, res);
   };

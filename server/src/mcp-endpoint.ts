@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { requestStore, type RequestStore } from './mcp.js';
 import { memoize } from './memo.js';
 import { readBody, type BodyBudget, type BodyResult } from './request-body.js';
-import type { Refusal } from './request-gate.js';
+import { sendRefusal, type Refusal } from './request-gate.js';
 
 export interface McpEndpointDeps {
   config: Config;
@@ -82,10 +82,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
     }
   };
 
-  const refuse = (res: ServerResponse, { status, message, close }: Refusal) => {
-    if (res.headersSent) return;
-    if (close) res.shouldKeepAlive = false;
-    sendJson(res, status, rpcError(-32600, message));
+  const refuse = (res: ServerResponse, refusal: Refusal) => {
+    if (!res.headersSent) sendRefusal(res, refusal);
   };
 
   const serve = async (req: IncomingMessage & { auth?: AuthInfo; log?: Logger }, res: ServerResponse): Promise<void> => {

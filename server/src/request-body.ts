@@ -20,10 +20,6 @@ export class BodyBudget {
   give(bytes: number): void {
     this.held -= bytes;
   }
-
-  get inUse(): number {
-    return this.held;
-  }
 }
 
 export interface BodyLimits {

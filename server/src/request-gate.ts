@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import { tooLargeMessage } from './jsonrpc.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { rpcError, sendJson, tooLargeMessage } from './jsonrpc.js';
 import { memoize } from './memo.js';
 
 /** A Host header as RFC 9110 allows it: a DNS name, IPv4 or bracketed IPv6 literal, and an optional port. */
@@ -16,6 +16,12 @@ export interface Refusal {
   message: string;
   /** End the connection after the answer, rather than read a body that will not be used. */
   close?: boolean;
+}
+
+/** Answers a refusal as a JSON-RPC -32600 error, closing the connection after it when the refusal says so. */
+export function sendRefusal(res: ServerResponse, { status, message, close }: Refusal): void {
+  if (close) res.shouldKeepAlive = false;
+  sendJson(res, status, rpcError(-32600, message));
 }
 
 /**
