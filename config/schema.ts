@@ -145,10 +145,10 @@ const redisSchema = z.strictObject({
   replicas: positiveInt.max(5).default(1),
   /** Days of daily snapshots to keep. */
   snapshotRetentionDays: positiveInt.max(35).default(7),
-  /** What Redis evicts when full; a cache wants an LRU policy. */
+  /** What Redis evicts when full: LFU keeps entries asked for often over a flood of paths asked for once. */
   maxmemoryPolicy: z
     .enum(["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl", "noeviction"])
-    .default("allkeys-lru"),
+    .default("allkeys-lfu"),
 });
 
 const autoscalingSchema = z.strictObject({

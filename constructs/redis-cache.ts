@@ -26,7 +26,7 @@ export interface RedisCacheProps {
   readonly replicas?: number;
   /** Days of daily snapshots to keep. @default 7 */
   readonly snapshotRetentionDays?: number;
-  /** Eviction policy when memory is full. @default "allkeys-lru" */
+  /** Eviction policy when memory is full: LFU keeps the entries asked for often over a flood of paths asked for once. @default "allkeys-lfu" */
   readonly maxmemoryPolicy?: string;
   /** Days to keep the slow log. @default 30 */
   readonly logRetentionDays?: number;
@@ -81,7 +81,7 @@ export class RedisCache extends Construct {
     const parameters = new ElasticacheParameterGroup(this, "parameters", {
       name: `${props.name}-${engine}${major}`,
       family: `${engine}${major}`,
-      parameter: [{ name: "maxmemory-policy", value: props.maxmemoryPolicy ?? "allkeys-lru" }],
+      parameter: [{ name: "maxmemory-policy", value: props.maxmemoryPolicy ?? "allkeys-lfu" }],
       lifecycle: { createBeforeDestroy: true },
     });
 

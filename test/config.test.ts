@@ -23,7 +23,7 @@ describe("environment config", () => {
   it("fills in defaults for what the file leaves out", () => {
     const config = parseEnvironmentConfig(rawConfig("staging"));
     expect(config.loadBalancer.healthCheck).toEqual({ intervalSeconds: 10, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 3 });
-    expect(config.redis.maxmemoryPolicy).toBe("allkeys-lru");
+    expect(config.redis.maxmemoryPolicy).toBe("allkeys-lfu");
     expect(config.service.containerPort).toBe(8080);
   });
 

@@ -9,6 +9,8 @@ export interface CacheEntry {
   contentType: string;
   status: number;
   fetchedAt: number; // epoch ms; freshness is judged against CACHE_TTL_SECONDS, not the Redis TTL
+  /** Read or refreshed since its first write, so kept as a stale copy (fetcher.ts). */
+  askedAgain?: boolean;
 }
 
 export interface PingResult {
@@ -36,7 +38,6 @@ function credentials(config: Config, log: Logger) {
  */
 export class Cache {
   readonly client;
-  private readonly redisTtlSeconds: number;
   private readonly commandTimeoutMs: number;
   private up = false;
   /** performance.now() until which commands skip a Redis that stopped answering. */
@@ -47,7 +48,6 @@ export class Cache {
     private readonly metrics: Metrics,
     private readonly log: Logger,
   ) {
-    this.redisTtlSeconds = config.CACHE_TTL_SECONDS + config.CACHE_STALE_TTL_SECONDS;
     this.commandTimeoutMs = config.REDIS_COMMAND_TIMEOUT_MS;
     this.client = createClient({
       url: config.REDIS_URL,
@@ -93,13 +93,13 @@ export class Cache {
     }
   }
 
-  async set(key: string, entry: CacheEntry): Promise<void> {
+  async set(key: string, entry: CacheEntry, lifetimeSeconds: number): Promise<void> {
     if (!this.client.isReady) {
       this.metrics.cacheErrors.inc();
       return;
     }
     try {
-      await this.send(['SET', key, JSON.stringify(entry), 'EX', String(this.redisTtlSeconds)]);
+      await this.send(['SET', key, JSON.stringify(entry), 'EX', String(Math.ceil(lifetimeSeconds))]);
     } catch (err) {
       this.metrics.cacheErrors.inc();
       this.log.debug({ err: { message: (err as Error).message } }, 'cache write failed');

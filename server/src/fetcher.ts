@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
-import CircuitBreaker from 'opossum';
 import type { Cache, CacheEntry } from './cache.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
-import { BREAKER_STATE_VALUE, type BreakerStateName, type Metrics } from './metrics.js';
-import { UpstreamClientError, UpstreamTimeout, fetchUpstream, resolveUpstreamUrl, type UpstreamResponse } from './upstream.js';
+import { PathBreakers, type BreakerStatus } from './breakers.js';
+import type { Metrics } from './metrics.js';
+import { UpstreamClientError, fetchUpstream, resolveUpstreamUrl, type UpstreamResponse } from './upstream.js';
 
 export type CacheOutcome = 'hit' | 'miss' | 'stale';
 
@@ -20,28 +20,22 @@ export interface FetchResult {
 /** A refusal or failure the tool reports as a tool error (isError), with a message safe to show. */
 export class ToolFailure extends Error {}
 
-export interface BreakerStatus {
-  name: string;
-  state: BreakerStateName;
-  counters: { successes: number; failures: number; rejections: number; timeouts: number };
-  window: { fires: number; failures: number; successes: number; rejects: number };
-  options: { errorThresholdPercentage: number; volumeThreshold: number; rollingCountTimeout: number; resetTimeout: number };
-}
-
-function stateOf(b: CircuitBreaker): BreakerStateName {
-  return b.opened ? 'open' : b.halfOpen ? 'half-open' : 'closed';
-}
-
-/** `cached_fetch`: Redis cache in front of an upstream call that runs inside a circuit breaker. */
+/**
+ * `cached_fetch`: Redis cache in front of an upstream call that runs inside its path's circuit
+ * breaker. An entry first lives 2 x CACHE_TTL_SECONDS; only one asked for again (a hit or a
+ * refresh) is kept CACHE_STALE_TTL_SECONDS longer as a stale copy, so paths that one client
+ * invents and never reads again leave Redis soon instead of evicting real entries for a day.
+ */
 export class CachedFetcher {
   static readonly BREAKER = 'upstream';
   private readonly base: URL;
   private readonly keyPrefix: string;
-  private readonly breaker: CircuitBreaker<[URL], UpstreamResponse>;
-  private readonly totals = { successes: 0, failures: 0, rejections: 0, timeouts: 0 };
+  private readonly breakers: PathBreakers<UpstreamResponse>;
+  private readonly freshMs: number;
+  private readonly keptSeconds: number;
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     private readonly cache: Cache,
     private readonly metrics: Metrics,
     log: Logger,
@@ -49,48 +43,18 @@ export class CachedFetcher {
     this.base = new URL(config.UPSTREAM_URL);
     // The base URL is part of the key so that pointing a colour at another upstream never serves the old one's data.
     this.keyPrefix = `mcp:fetch:v1:${hash('sha256', this.base.href).slice(0, 16)}:`;
+    this.freshMs = config.CACHE_TTL_SECONDS * 1000;
+    this.keptSeconds = config.CACHE_TTL_SECONDS + config.CACHE_STALE_TTL_SECONDS;
     const userAgent = `mcp-server/${config.APP_VERSION}`;
-    this.breaker = new CircuitBreaker((url: URL) => fetchUpstream(url, config.UPSTREAM_TIMEOUT_MS, config.UPSTREAM_MAX_BYTES, userAgent), {
-      name: CachedFetcher.BREAKER,
-      // fetchUpstream aborts the request itself, which opossum's timeout would not; so opossum never
-      // sees a timeout, and the 'failure' handler counts them.
-      timeout: false,
+    const call = (url: URL) => fetchUpstream(url, config.UPSTREAM_TIMEOUT_MS, config.UPSTREAM_MAX_BYTES, userAgent);
+    const options = {
       errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
       volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
       rollingCountTimeout: config.BREAKER_ROLLING_WINDOW_MS,
-      rollingCountBuckets: 10,
       resetTimeout: config.BREAKER_RESET_TIMEOUT_MS,
-      errorFilter: (err: unknown) => err instanceof UpstreamClientError,
-    });
-    const label = { breaker: CachedFetcher.BREAKER };
-    const setState = (s: BreakerStateName) => {
-      metrics.breakerState.set(label, BREAKER_STATE_VALUE[s]);
-      log.warn({ breaker: CachedFetcher.BREAKER, state: s }, 'circuit breaker state changed');
+      maxPaths: config.BREAKER_MAX_PATHS,
     };
-    metrics.breakerState.set(label, 0);
-    // Touch the counters so the series exist (at 0) before the first event: alarms need a baseline.
-    metrics.breakerSuccesses.inc(label, 0);
-    metrics.breakerFailures.inc(label, 0);
-    metrics.breakerRejections.inc(label, 0);
-    metrics.breakerTimeouts.inc(label, 0);
-    this.breaker.on('open', () => setState('open'));
-    this.breaker.on('halfOpen', () => setState('half-open'));
-    this.breaker.on('close', () => setState('closed'));
-    this.breaker.on('success', () => {
-      this.totals.successes++;
-      metrics.breakerSuccesses.inc(label);
-    });
-    this.breaker.on('failure', (err: unknown) => {
-      this.totals.failures++;
-      metrics.breakerFailures.inc(label);
-      if (!(err instanceof UpstreamTimeout)) return;
-      this.totals.timeouts++;
-      metrics.breakerTimeouts.inc(label);
-    });
-    this.breaker.on('reject', () => {
-      this.totals.rejections++;
-      metrics.breakerRejections.inc(label);
-    });
+    this.breakers = new PathBreakers(CachedFetcher.BREAKER, call, options, metrics, log);
   }
 
   async fetch(path: unknown): Promise<FetchResult> {
@@ -103,17 +67,18 @@ export class CachedFetcher {
     const key = this.keyPrefix + hash('sha256', url.pathname + url.search);
     const cached = await this.cache.get(key);
     const now = Date.now();
-    const ttlMs = this.config.CACHE_TTL_SECONDS * 1000;
     const age = (e: CacheEntry) => Math.max(0, Math.floor((now - e.fetchedAt) / 1000));
-    if (cached && now - cached.fetchedAt < ttlMs) {
+    if (cached && now - cached.fetchedAt < this.freshMs) {
       this.metrics.cacheHits.inc();
+      // Asked for again: kept for outages, until the same moment as if it had been kept from the start.
+      if (!cached.askedAgain) void this.cache.set(key, { ...cached, askedAgain: true }, Math.max(1, this.keptSeconds - age(cached)));
       return { body: cached.body, contentType: cached.contentType, cache: 'hit', stale: false, ageSeconds: age(cached) };
     }
     this.metrics.cacheMisses.inc();
 
     let res: UpstreamResponse;
     try {
-      res = await this.breaker.fire(url);
+      res = await this.breakers.fire(url);
     } catch (err) {
       if (err instanceof UpstreamClientError) throw new ToolFailure(err.message);
       const reason = (err as { code?: string }).code === 'EOPENBREAKER' ? 'circuit breaker open' : (err as Error).message;
@@ -122,30 +87,17 @@ export class CachedFetcher {
       }
       throw new ToolFailure(`upstream unavailable (${reason}) and no cached copy exists`);
     }
-    await this.cache.set(key, { body: res.body, contentType: res.contentType, status: res.status, fetchedAt: now });
+    const entry: CacheEntry = { body: res.body, contentType: res.contentType, status: res.status, fetchedAt: now };
+    if (cached) await this.cache.set(key, { ...entry, askedAgain: true }, this.keptSeconds);
+    else await this.cache.set(key, entry, Math.min((2 * this.freshMs) / 1000, this.keptSeconds));
     return { body: res.body, contentType: res.contentType, cache: 'miss', stale: false, ageSeconds: 0 };
   }
 
   status(): BreakerStatus[] {
-    const b = this.breaker;
-    const s = b.stats;
-    return [
-      {
-        name: CachedFetcher.BREAKER,
-        state: stateOf(b),
-        counters: { ...this.totals },
-        window: { fires: s.fires, failures: s.failures, successes: s.successes, rejects: s.rejects },
-        options: {
-          errorThresholdPercentage: this.config.BREAKER_ERROR_THRESHOLD_PERCENT,
-          volumeThreshold: this.config.BREAKER_VOLUME_THRESHOLD,
-          rollingCountTimeout: this.config.BREAKER_ROLLING_WINDOW_MS,
-          resetTimeout: this.config.BREAKER_RESET_TIMEOUT_MS,
-        },
-      },
-    ];
+    return [this.breakers.status()];
   }
 
   shutdown(): void {
-    this.breaker.shutdown();
+    this.breakers.shutdown();
   }
 }

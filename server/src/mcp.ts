@@ -1,14 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { McpServer, type CallToolResult } from '@modelcontextprotocol/server';
+import { McpServer, type CallToolResult, type Transport } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Config } from './config.js';
 import { ToolFailure, type CachedFetcher } from './fetcher.js';
 import type { Logger } from './logger.js';
 
-/** Per-HTTP-request facts: the parsed body once read, and whether a tool answered with an error. */
+/** What the answer to an HTTP request said, when its status was 2xx. */
+export type Answer = 'success' | 'tool_error' | 'rpc_error';
+
+/** Per-HTTP-request facts: the parsed body once read, and what the server answered. */
 export interface RequestStore {
   body?: unknown;
-  toolError: boolean;
+  answer: Answer;
 }
 export const requestStore = new AsyncLocalStorage<RequestStore>();
 
@@ -64,9 +67,25 @@ export interface McpDeps {
 }
 
 function toolError(message: string): CallToolResult {
-  const store = requestStore.getStore();
-  if (store) store.toolError = true;
   return { isError: true, content: [{ type: 'text', text: message }] };
+}
+
+/**
+ * Notes in the store each answer the server sends: a JSON-RPC error, or a tool result with
+ * isError. Watching the transport sees the answers the SDK makes itself (an unknown tool,
+ * arguments that fail the schema, an unknown method) as well as our tools' own.
+ */
+function watchAnswers(server: McpServer, store: RequestStore): void {
+  const connect = server.connect.bind(server);
+  server.connect = (transport: Transport) => {
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      if ('error' in message) store.answer = 'rpc_error';
+      else if ('result' in message && message.result.isError === true && store.answer === 'success') store.answer = 'tool_error';
+      return send(message, options);
+    };
+    return connect(transport);
+  };
 }
 
 /** The tool a single tools/call request names, when it is one of ours. */
@@ -85,8 +104,10 @@ export function createMcpServerFactory(deps: McpDeps): () => McpServer {
   const { config, fetcher, log } = deps;
   const name = 'mcp-deploy-server';
   return () => {
-    const called = toolCalled(requestStore.getStore()?.body);
+    const store = requestStore.getStore();
+    const called = toolCalled(store?.body);
     const server = new McpServer({ name, version: config.APP_VERSION }, { capabilities: { tools: {}, resources: {} } });
+    if (store) watchAnswers(server, store);
 
     if (!called || called === 'cached_fetch') server.registerTool(
       'cached_fetch',

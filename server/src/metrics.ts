@@ -36,7 +36,7 @@ export function createMetrics() {
     }),
     breakerState: new Gauge({
       name: 'mcp_circuit_breaker_state',
-      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      help: 'Worst state of the per-path circuit breakers: 0 all closed, 1 one half-open, 2 one open.',
       labelNames: ['breaker'] as const,
       registers: [registry],
     }),
@@ -55,6 +55,12 @@ export function createMetrics() {
     breakerTimeouts: new Counter({
       name: 'mcp_circuit_breaker_timeouts_total',
       help: 'Calls through the circuit breaker that got no answer within UPSTREAM_TIMEOUT_MS (also counted as failures).',
+      labelNames: ['breaker'] as const,
+      registers: [registry],
+    }),
+    breakerClientErrors: new Counter({
+      name: 'mcp_circuit_breaker_client_errors_total',
+      help: 'Calls the upstream answered without content (3xx, 4xx, a body too large): neither a success nor a failure of the upstream.',
       labelNames: ['breaker'] as const,
       registers: [registry],
     }),

@@ -24,7 +24,7 @@ export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>
   /** Starts observing; the caller puts the parsed body in the store once there is one. */
   return (res: ServerResponse): RequestStore => {
     const start = process.hrtime.bigint();
-    const store: RequestStore = { toolError: false };
+    const store: RequestStore = { answer: 'success' };
     const timer = setTimeout(() => {
       const error = rpcError(-32001, `request timed out after ${config.REQUEST_TIMEOUT_MS} ms`, (store.body as { id?: unknown } | undefined)?.id);
       if (!res.headersSent) sendJson(res, 504, error);
@@ -38,7 +38,7 @@ export function createRequestObserver(config: Pick<Config, 'REQUEST_TIMEOUT_MS'>
       clearTimeout(timer);
       if (!res.writableFinished) return; // aborted by the client: no answer to time
       const { method, tool } = labelsOf(store.body);
-      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.toolError ? 'tool_error' : 'success';
+      const outcome = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'rejected' : store.answer;
       childFor(method, tool, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
     });
     return store;

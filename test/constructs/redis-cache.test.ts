@@ -62,7 +62,7 @@ describe("RedisCache", () => {
   });
 
   it("evicts least recently used keys by default, in the engine's parameter family", () => {
-    expect(synth()).toHaveResourceWithProperties(ElasticacheParameterGroup, { family: "valkey8", parameter: [{ name: "maxmemory-policy", value: "allkeys-lru" }] });
+    expect(synth()).toHaveResourceWithProperties(ElasticacheParameterGroup, { family: "valkey8", parameter: [{ name: "maxmemory-policy", value: "allkeys-lfu" }] });
     expect(synth({ engine: "redis", engineVersion: "7.1" })).toHaveResourceWithProperties(ElasticacheParameterGroup, { family: "redis7" });
   });
 

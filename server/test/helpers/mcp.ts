@@ -29,8 +29,15 @@ export async function cachedFetch(client: Client, path: string): Promise<{ resul
   return { result, out: result.structuredContent as FetchOutput | undefined, text };
 }
 
-export async function breakerStatus(client: Client): Promise<{ name: string; state: string; counters: Record<string, number> }> {
+export interface BreakerSummary {
+  name: string;
+  state: string;
+  counters: Record<string, number>;
+  paths: Record<string, number>;
+}
+
+export async function breakerStatus(client: Client): Promise<BreakerSummary> {
   const res = await client.readResource({ uri: 'status://circuit-breakers' });
   const c = res.contents[0] as { text: string };
-  return (JSON.parse(c.text) as { breakers: { name: string; state: string; counters: Record<string, number> }[] }).breakers[0]!;
+  return (JSON.parse(c.text) as { breakers: BreakerSummary[] }).breakers[0]!;
 }

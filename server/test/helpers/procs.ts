@@ -147,7 +147,7 @@ export function makeTlsFiles(dir: string): TlsFiles {
 
 export class Upstream {
   readonly hits = new Map<string, number>();
-  /** 'ok' answers 200, 'fail' answers 500 to everything. */
+  /** 'ok' answers 200 (paths under /fail/ get 500), 'fail' answers 500 to everything. */
   mode: 'ok' | 'fail' = 'ok';
   delayMs = 0;
   /** Paths under /slow/ take this long to answer. */
@@ -185,7 +185,7 @@ export class Upstream {
     const wait = (ms: number) => delay(ms, undefined, { signal: this.closing.signal }).then(() => true, () => false);
     if (this.delayMs && !(await wait(this.delayMs))) return;
     if (path.startsWith('/slow/') && !(await wait(this.slowMs))) return;
-    if (this.mode === 'fail') {
+    if (this.mode === 'fail' || path.startsWith('/fail/')) {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream broken');
       return;
     }
