@@ -193,13 +193,15 @@ async function main(): Promise<void> {
   const hit = await sequential(prod.mcpUrl, prodHeaders, () => hotBody, LATENCY_SECONDS, /"cache":"hit"/);
   const miss = await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/miss/${i}`), LATENCY_SECONDS, /"cache":"miss"/);
 
+  // Each path has its own breaker: trip the one that the fail-fast requests then ask for.
   upstream.mode = 'fail';
+  const open = callBody('/open');
   await waitFor(async () => {
-    await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/trip/${Date.now()}-${i}`), 0.3, /isError/);
+    await sequential(prod.mcpUrl, prodHeaders, () => open, 0.3, /isError/);
     return metricValue(await prod.metrics(), 'mcp_circuit_breaker_state', { breaker: 'upstream' }) === 2;
   }, 'the breaker to open');
-  const failFast = await sequential(prod.mcpUrl, prodHeaders, (i) => callBody(`/open/${i}`), LATENCY_SECONDS, /circuit breaker open/);
-  const openRun = await load(prod.mcpUrl, prodHeaders, callBody('/open/shared'), 3);
+  const failFast = await sequential(prod.mcpUrl, prodHeaders, () => open, LATENCY_SECONDS, /circuit breaker open/);
+  const openRun = await load(prod.mcpUrl, prodHeaders, open, 3);
 
   const ratio = prodRun.rps / bareRun.rps;
   const hitMiss = hit.p50 / miss.p50;

@@ -3,6 +3,7 @@ import type { Cache, CacheEntry } from './cache.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { PathBreakers, type BreakerStatus } from './breakers.js';
+import { memoize } from './memo.js';
 import type { Metrics } from './metrics.js';
 import { UpstreamClientError, fetchUpstream, resolveUpstreamUrl, type UpstreamResponse } from './upstream.js';
 
@@ -57,14 +58,19 @@ export class CachedFetcher {
     this.breakers = new PathBreakers(CachedFetcher.BREAKER, call, options, metrics, log);
   }
 
-  async fetch(path: unknown): Promise<FetchResult> {
-    let url: URL;
+  /** The URL and cache key of a path: a pure function of it, worked out once per path (a few µs a call). */
+  private readonly locate = memoize((path: string) => {
+    const url = resolveUpstreamUrl(this.base, path);
+    return { url, key: this.keyPrefix + hash('sha256', url.pathname + url.search) };
+  }, 1024);
+
+  async fetch(path: string): Promise<FetchResult> {
+    let url: URL, key: string;
     try {
-      url = resolveUpstreamUrl(this.base, path);
+      ({ url, key } = this.locate(path));
     } catch (err) {
       throw new ToolFailure(`path refused: ${(err as Error).message}`);
     }
-    const key = this.keyPrefix + hash('sha256', url.pathname + url.search);
     const cached = await this.cache.get(key);
     const now = Date.now();
     const age = (e: CacheEntry) => Math.max(0, Math.floor((now - e.fetchedAt) / 1000));
