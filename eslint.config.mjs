@@ -13,6 +13,24 @@ export default tseslint.config(
     },
   },
   {
+    // Plain ESM scripts that npm runs (the root `prepare`), on Node.
+    files: ["scripts/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  // Layers: config <- constructs <- stacks <- release and scripts. A lower layer never imports a higher one.
+  {
+    files: ["config/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/constructs/**", "**/stacks/**", "**/release/**", "**/scripts/**"], message: "config is the lowest layer" }] }] },
+  },
+  {
+    files: ["constructs/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/stacks/**", "**/release/**", "**/scripts/**"], message: "constructs may import config only" }] }] },
+  },
+  {
+    files: ["stacks/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/release/**", "**/scripts/**"], message: "stacks may import config and constructs only" }] }] },
+  },
+  {
     // CDKTF constructs are created for their side effect on the construct tree.
     files: ["constructs/**/*.ts", "stacks/**/*.ts", "test/**/*.ts"],
     rules: { "no-new": "off" },

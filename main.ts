@@ -1,8 +1,13 @@
+import * as path from "node:path";
 import { AggregateConfigError } from "./config/load";
 import { buildApp } from "./stacks/app";
 
 try {
-  buildApp().synth();
+  const app = buildApp();
+  app.synth();
+  const stacks = app.node.children.map((c) => c.node.id);
+  // stderr, so that whoever reads stdout (the cdktf CLI) sees only what it expects.
+  console.error(`synthesized ${stacks.length} stacks into ${path.relative(process.cwd(), path.join(app.outdir, "stacks")) || "."}: ${stacks.join(", ")}`);
 } catch (error) {
   // Bad config is the user's to fix: show the message, not a stack trace.
   if (!(error instanceof AggregateConfigError)) throw error;

@@ -57,3 +57,9 @@ export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
 export function candidateColor(manifest: ReleaseManifest): Color {
   return otherColor(manifest.stable);
 }
+
+/** The task count the stack gives a colour: its override, else the minimum for a colour with or without traffic. */
+export function minimumTasks(manifest: ReleaseManifest, color: Color, policy: { readonly minTasks: number; readonly idleMinTasks: number }): number {
+  const release = manifest.colors[color];
+  return release.minTasks ?? (release.weight > 0 ? policy.minTasks : policy.idleMinTasks);
+}

@@ -1,4 +1,4 @@
-import { candidateColor, COLORS, imageProblem, otherColor, type Color, type ReleaseManifest } from "../config/release-manifest";
+import { candidateColor, COLORS, imageProblem, minimumTasks, otherColor, type Color, type ReleaseManifest } from "../config/release-manifest";
 import { ReleaseError } from "./errors";
 
 /*
@@ -54,12 +54,6 @@ export interface ReleasePolicy {
   readonly idleMinTasks: number;
   /** Candidate traffic after each promotion step, rising to 100 (config release.steps). */
   readonly steps: readonly number[];
-}
-
-/** The task count the stack gives a colour: its override, else the minimum for a colour with or without traffic. */
-export function minimumTasks(manifest: ReleaseManifest, color: Color, policy: Pick<ReleasePolicy, "minTasks" | "idleMinTasks">): number {
-  const release = manifest.colors[color];
-  return release.minTasks ?? (release.weight > 0 ? policy.minTasks : policy.idleMinTasks);
 }
 
 /** APP_VERSION as the server accepts it. */

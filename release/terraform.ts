@@ -26,8 +26,9 @@ export interface PlanOptions {
 export class TerraformError extends Error {}
 
 /**
- * What `cdktf diff|deploy <stack>` does, without the cdktf CLI (whose native pty module does not
- * load on Node 24): synthesize in-process, then run Terraform in the stack's output folder.
+ * What `cdktf diff|deploy <stack>` does, in-process: the release CLI plans a manifest it holds in
+ * memory (a dry run, or the next step's weights), which the cdktf CLI, running the app as a child
+ * process from the files on disk, cannot. Synthesizes, then runs Terraform in the stack's folder.
  */
 export class TerraformStackApplier implements StackApplier {
   constructor(

@@ -1,9 +1,12 @@
+import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { refuseExampleValues } from "../config/deployable";
 import { AggregateConfigError, ConfigError, loadEnvironment } from "../config/load";
 import { TerraformError, TerraformStackApplier } from "../release/terraform";
 
-// `npm run diff -- <env>` and `npm run deploy -- <env>`: cdktf diff/deploy for one environment.
+// `npm run diff -- <env> [--no-refresh]`: a plan of one environment, which `cdktf diff` cannot make
+// without refreshing (pull requests must not: see the README). `npm run deploy -- <env>`: the
+// example-value check, then `cdktf deploy <env> --auto-approve`.
 const program = new Command("stack").description("Plan or apply one environment's stack").showHelpAfterError();
 const applier = new TerraformStackApplier();
 
@@ -20,12 +23,14 @@ program
 program
   .command("deploy")
   .argument("<environment>", "environment name (a file in config/environments)")
-  .description("synthesize, plan and apply that plan")
-  .action(async (environment: string) => {
+  .description("refuse example values, then cdktf deploy <environment> --auto-approve")
+  .action((environment: string) => {
     const { config, release } = loadEnvironment(environment);
     // Example accounts, documentation ranges and unread alarms synthesize fine but must never reach AWS.
     refuseExampleValues(config, release);
-    await applier.apply(environment);
+    const deploy = spawnSync("cdktf", ["deploy", environment, "--auto-approve"], { stdio: "inherit" });
+    if (deploy.error) throw new TerraformError(`could not run cdktf: ${deploy.error.message}`);
+    process.exitCode = deploy.status ?? 1;
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -3,10 +3,12 @@ import { loadAllEnvironments, type Environment } from "../config/load";
 import type { ReleaseManifest } from "../config/release-manifest";
 import { BootstrapStack, bootstrapAccounts } from "./bootstrap-stack";
 import { McpServerStack } from "./mcp-server-stack";
+import { planOfflineIfAsked } from "./offline-plan";
 
 /**
  * One stack per environment in config/environments, and one bootstrap stack per AWS account they
  * use. `releases` replaces environments' manifests (a dry run plans a manifest it has not written).
+ * With MCP_DEPLOY_OFFLINE_PLAN=1 every stack plans with no AWS account (offline-plan.ts).
  */
 export function buildApp(outdir?: string, releases: Record<string, ReleaseManifest> = {}, environments: Environment[] = loadAllEnvironments()): App {
   const app = new App({ outdir });
@@ -17,5 +19,6 @@ export function buildApp(outdir?: string, releases: Record<string, ReleaseManife
   for (const account of bootstrapAccounts(environments.map((e) => e.config))) {
     new BootstrapStack(app, account.stackId, account);
   }
+  planOfflineIfAsked(app);
   return app;
 }

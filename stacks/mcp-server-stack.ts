@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Environment } from "../config/load";
-import { COLORS, candidateColor, type Color } from "../config/release-manifest";
+import { COLORS, candidateColor, minimumTasks, type Color } from "../config/release-manifest";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { BlueGreenLoadBalancer } from "../constructs/blue-green-load-balancer";
 import { ColorAlarms } from "../constructs/color-alarms";
@@ -16,7 +16,6 @@ import { ServiceAutoscaling } from "../constructs/service-autoscaling";
 import { ServiceCluster } from "../constructs/service-cluster";
 import { OTLP_ENDPOINT, TelemetrySidecar } from "../constructs/telemetry-sidecar";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
-import { minimumTasks } from "../release/state-machine";
 import { serverEnvironment } from "./server-environment";
 
 export const PROJECT = "mcp-deploy";

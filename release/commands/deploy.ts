@@ -1,8 +1,8 @@
-import { candidateColor, type Color, type ReleaseManifest } from "../../config/release-manifest";
+import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
 import { ReleaseError } from "../errors";
-import { defaultVersion, deploymentFailed, minimumTasks, planDeploy, readinessProblem } from "../state-machine";
+import { defaultVersion, deploymentFailed, planDeploy, readinessProblem } from "../state-machine";
 import { verify } from "./verify";
 import { describeColor } from "./observe";
 

@@ -1,8 +1,8 @@
-import { candidateColor, type Color, type ReleaseManifest } from "../../config/release-manifest";
+import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
 import { ReleaseError } from "../errors";
-import { bakeProblem, finishPromotion, minimumTasks, planStep, remainingSteps } from "../state-machine";
+import { bakeProblem, finishPromotion, planStep, remainingSteps } from "../state-machine";
 import { describeColor, observeBoth } from "./observe";
 import { returnTrafficTo } from "./rollback";
 

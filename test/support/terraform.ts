@@ -2,18 +2,9 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { mirrorEnvironment, providerMirror } from "../../scripts/terraform-mirror";
+import { OFFLINE_PROVIDER_SETTINGS } from "../../stacks/offline-plan";
 import type { TerraformJson } from "./fixtures";
-
-/**
- * The local provider mirror: TF_PROVIDER_MIRROR, or the folder holding registry.terraform.io
- * within three levels of the root. Undefined when there is none (Terraform then uses the registry).
- */
-export function providerMirror(): string | undefined {
-  if (process.env.TF_PROVIDER_MIRROR) return process.env.TF_PROVIDER_MIRROR;
-  const found = spawnSync("find", ["/", "-xdev", "-maxdepth", "3", "-type", "d", "-name", "registry.terraform.io"], { encoding: "utf8" });
-  const first = found.stdout.split("\n").find(Boolean);
-  return first ? path.dirname(first) : undefined;
-}
 
 /**
  * The stack as Terraform can plan it with no AWS account: a local backend, fake credentials and
@@ -24,15 +15,7 @@ export function offlineConfiguration(stack: TerraformJson): TerraformJson {
   copy.terraform.backend = { local: { path: "terraform.tfstate" } };
   copy.provider.aws = copy.provider.aws.map((provider) => {
     const { allowed_account_ids: _checkedOnlyWithARealAccount, ...rest } = provider;
-    return {
-      ...rest,
-      access_key: "AKIAIOSFODNN7EXAMPLE",
-      secret_key: "offline-plan-fake-secret",
-      skip_credentials_validation: true,
-      skip_requesting_account_id: true,
-      skip_metadata_api_check: true,
-      skip_region_validation: true,
-    };
+    return { ...rest, ...OFFLINE_PROVIDER_SETTINGS };
   });
   return copy;
 }
@@ -49,9 +32,7 @@ export class OfflineWorkdir {
 
   constructor(stack: TerraformJson, mirror = providerMirror()) {
     fs.writeFileSync(path.join(this.dir, "main.tf.json"), JSON.stringify(offlineConfiguration(stack), null, 2));
-    const cliConfig = path.join(this.dir, "cli.tfrc");
-    fs.writeFileSync(cliConfig, mirror ? `provider_installation {\n  filesystem_mirror {\n    path = ${JSON.stringify(mirror)}\n  }\n}\n` : "");
-    this.env = { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
+    this.env = { ...process.env, ...mirrorEnvironment(this.dir, mirror), TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
   }
 
   run(...args: string[]): TerraformRun {
