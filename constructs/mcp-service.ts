@@ -63,14 +63,21 @@ export interface McpServiceProps {
   readonly vpcEgressPorts?: number[];
   /** IPv4 range of the VPC, the destination of vpcEgressPorts. Required when vpcEgressPorts is set. */
   readonly vpcCidr?: string;
-  /** Extra containers of the task, such as a telemetry collector. @default none */
-  readonly sidecars?: ContainerDefinition[];
-  /** Extra permissions of the task role, for those sidecars. @default none */
+  /** Extra containers of the task, such as a telemetry collector, each with what it needs of the task. @default none */
+  readonly sidecars?: Sidecar[];
+  /** Extra permissions of the task role (those of the sidecars are added by themselves). @default none */
   readonly taskRoleStatements?: PolicyStatement[];
   /** ARN of the permissions boundary put on the task and execution roles. @default none */
   readonly permissionsBoundaryArn?: string;
   /** CPU architecture of the image. @default "X86_64" */
   readonly cpuArchitecture?: "X86_64" | "ARM64";
+}
+
+/** A container beside the server, and what it brings to the task: task role permissions, and variables the server needs to reach it. */
+export interface Sidecar {
+  readonly container: ContainerDefinition;
+  readonly taskRoleStatements?: PolicyStatement[];
+  readonly environment?: Record<string, string>;
 }
 
 export const SERVER_CONTAINER = "mcp-server";
@@ -99,7 +106,9 @@ export class McpService extends Construct {
     const containerPort = props.containerPort ?? 8080;
     const metricsPort = props.metricsPort ?? 9464;
     const secrets = props.secrets ?? {};
-    const environment = props.environment ?? {};
+    const sidecars = props.sidecars ?? [];
+    const environment = { ...props.environment, ...Object.assign({}, ...sidecars.map((s) => s.environment)) } as Record<string, string>;
+    const stopTimeout = props.stopTimeoutSeconds ?? 120;
     const leaked = Object.keys(environment).filter((key) => SECRET_LOOKING_NAME.test(key));
     if (leaked.length > 0) throw new Error(`McpService ${id}: ${leaked.join(", ")} look like secrets; pass them in secrets (Secrets Manager ARNs), not environment`);
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
@@ -122,15 +131,17 @@ export class McpService extends Construct {
         METRICS_PORT: String(metricsPort),
         DEPLOYMENT_COLOR: color,
         APP_VERSION: props.version,
+        // The server exits a second before ECS would SIGKILL it: always the container's stopTimeout.
+        STOP_TIMEOUT_SECONDS: String(stopTimeout),
       })
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, value]) => ({ name: key, value })),
       secrets: Object.entries(secrets).map(([key, arn]) => ({ name: key, valueFrom: arn })),
       // Sidecars (the collector) start first and stop last, so the drain window's telemetry is kept.
-      ...(props.sidecars?.length ? { dependsOn: props.sidecars.map((c) => ({ containerName: c.name, condition: "START" })) } : {}),
+      ...(sidecars.length > 0 ? { dependsOn: sidecars.map((s) => ({ containerName: s.container.name, condition: "START" })) } : {}),
       readonlyRootFilesystem: true,
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-      stopTimeout: props.stopTimeoutSeconds ?? 120,
+      stopTimeout,
       healthCheck: {
         command: props.healthCheckCommand ?? ["CMD", "node", "/app/dist/healthcheck.js"],
         interval: 15,
@@ -151,7 +162,7 @@ export class McpService extends Construct {
       },
     };
 
-    const containers = [server, ...(props.sidecars ?? [])];
+    const containers = [server, ...sidecars.map((s) => s.container)];
     const repository = ecrRepositoryArn(props.image);
     const executionRole = serviceRole(this, "execution-role", {
       name: `${this.serviceName}-execution`,
@@ -175,6 +186,7 @@ export class McpService extends Construct {
       service: "ecs-tasks.amazonaws.com",
       permissionsBoundary: props.permissionsBoundaryArn,
       statements: [
+        ...sidecars.flatMap((s) => s.taskRoleStatements ?? []),
         ...(props.taskRoleStatements ?? []),
         ...(props.enableExecuteCommand
           ? [{ actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], resources: ["*"] }]

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { PolicyStatement } from "./iam";
-import type { ContainerDefinition } from "./mcp-service";
+import type { ContainerDefinition, Sidecar } from "./mcp-service";
 
 export interface TelemetrySidecarProps {
   /** Prefix of log group names (`/ecs/<name>/<color>/...`). Required. */
@@ -46,11 +46,13 @@ export const OTLP_ENDPOINT = "http://127.0.0.1:4318";
  * An AWS Distro for OpenTelemetry collector in each task: it scrapes the server's /metrics and
  * publishes them to CloudWatch as embedded metric format records, and forwards OTLP traces to X-Ray.
  */
-export class TelemetrySidecar extends Construct {
+export class TelemetrySidecar extends Construct implements Sidecar {
   /** The container to add to the task definition. */
   public readonly container: ContainerDefinition;
   /** Task role permissions the collector needs, and no more. */
   public readonly taskRoleStatements: PolicyStatement[];
+  /** Where the server sends its traces: the collector's OTLP/HTTP receiver in the same task. */
+  public readonly environment = { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT };
   /** The collector configuration (YAML), generated here rather than pasted. */
   public readonly config: string;
   public readonly namespace: string;

@@ -14,7 +14,7 @@ import { RedisAlarms } from "../constructs/redis-alarms";
 import { RedisCache } from "../constructs/redis-cache";
 import { ServiceAutoscaling } from "../constructs/service-autoscaling";
 import { ServiceCluster } from "../constructs/service-cluster";
-import { OTLP_ENDPOINT, TelemetrySidecar } from "../constructs/telemetry-sidecar";
+import { TelemetrySidecar } from "../constructs/telemetry-sidecar";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 import { serverEnvironment } from "./server-environment";
 
@@ -132,15 +132,14 @@ export class McpServerStack extends TerraformStack {
           redisCacheId: redis.replicationGroup.replicationGroupId,
           loadBalancerDnsName: this.loadBalancer.loadBalancer.dnsName,
           publicUrl: this.loadBalancer.productionUrl,
-          otlpEndpoint: OTLP_ENDPOINT,
         }),
         stopTimeoutSeconds: svc.stopTimeoutSeconds,
         healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
         logRetentionDays: svc.logRetentionDays,
         enableExecuteCommand: svc.enableExecuteCommand,
         vpcEgressPorts: [redis.port],
-        sidecars: [telemetry.container],
-        taskRoleStatements: [...telemetry.taskRoleStatements, redis.connectStatement],
+        sidecars: [telemetry],
+        taskRoleStatements: [redis.connectStatement],
         permissionsBoundaryArn,
       });
       redis.allowFrom(color, service.securityGroup.id);

@@ -1,8 +1,10 @@
 import type { EnvironmentConfig } from "../config/schema";
 
 /**
- * The image contract's plain environment variables for one environment (the README's server
- * configuration table lists them all). None is a secret: the server signs its own Redis token with the task role.
+ * The image contract's plain environment variables that come from one environment's config (the
+ * README's server configuration table lists them all); McpService adds those derived from its own
+ * props, and each sidecar those it needs. None is a secret: the server signs its own Redis token
+ * with the task role.
  */
 export interface ServerWiring {
   readonly redisUrl: string;
@@ -12,7 +14,6 @@ export interface ServerWiring {
   readonly loadBalancerDnsName: string;
   /** The production listener's public URL: the MCP resource the 401 challenge names is `<it>/mcp`. */
   readonly publicUrl: string;
-  readonly otlpEndpoint: string;
 }
 
 export function serverEnvironment(config: EnvironmentConfig, wiring: ServerWiring): Record<string, string> {
@@ -35,8 +36,5 @@ export function serverEnvironment(config: EnvironmentConfig, wiring: ServerWirin
     KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),
     HEADERS_TIMEOUT_MS: String(keepAliveMs + 1000),
     DRAIN_DELAY_SECONDS: String(svc.drainDelaySeconds),
-    // The task's stop timeout: the server exits a second before ECS would SIGKILL it.
-    STOP_TIMEOUT_SECONDS: String(svc.stopTimeoutSeconds),
-    OTEL_EXPORTER_OTLP_ENDPOINT: wiring.otlpEndpoint,
   };
 }

@@ -133,6 +133,9 @@ const schema = z
 
 export type Config = z.infer<typeof schema>;
 
+/** Every variable the server reads itself (the OpenTelemetry SDK reads the other OTEL_* ones). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
     super(`invalid configuration: ${variable}: ${detail}`);
