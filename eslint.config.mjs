@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/", "**/dist/", "server/dist-test/", "cdktf.out/", "coverage/", "**/*.js"] },
+  { ignores: ["**/node_modules/", "**/dist/", "lib/", "server/dist-test/", "cdktf.out/", "coverage/", "**/*.js"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
