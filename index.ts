@@ -1,5 +1,6 @@
 // The construct library: every building block, and the types their props use. The stacks and the
 // release CLI of this repository are an app built on it, not part of the package.
+export * from "./config/names";
 export * from "./constructs/access-log-bucket";
 export * from "./constructs/alarm-topic";
 export * from "./constructs/alarm";
@@ -17,7 +18,6 @@ export * from "./constructs/mcp-service";
 export * from "./constructs/network";
 export * from "./constructs/redis-alarms";
 export * from "./constructs/redis-cache";
-export * from "./constructs/resource-names";
 export * from "./constructs/service-autoscaling";
 export * from "./constructs/service-cluster";
 export * from "./constructs/state-bucket";

@@ -81,7 +81,7 @@ export class AccessLogBucket extends Construct {
 
     const writers = [{ type: "Service", identifiers: ["logdelivery.elasticloadbalancing.amazonaws.com"] }];
     const elbAccount = ELB_LOG_ACCOUNTS[props.region];
-    if (elbAccount) writers.push({ type: "AWS", identifiers: [`arn:aws:iam::${elbAccount}:root`] });
+    if (elbAccount) writers.push({ type: "AWS", identifiers: [elbAccount] });
     this.policy = new S3BucketPolicy(this, "policy", {
       bucket: this.bucket.id,
       policy: policyDocument(this, "policy-document", [

@@ -42,7 +42,7 @@ export class AlarmTopic extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: policyDocument(this, "key-policy", [
-        { sid: "AccountAdministers", actions: KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [`arn:aws:iam::${props.accountId}:root`] }], resources: ["*"] },
+        { sid: "AccountAdministers", actions: KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [props.accountId] }], resources: ["*"] },
         {
           sid: "CloudWatchPublishes",
           actions: ["kms:Decrypt", "kms:GenerateDataKey"],

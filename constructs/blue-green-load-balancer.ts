@@ -6,7 +6,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { COLORS, type Color } from "../config/release-manifest";
-import { resourceNames } from "./resource-names";
+import { resourceNames } from "../config/names";
 import { AccessLogBucket } from "./access-log-bucket";
 
 export interface TargetHealthCheck {

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { resourceNames } from "../config/names";
 import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
 import { CloudwatchLogMetricFilter } from "@cdktf/provider-aws/lib/cloudwatch-log-metric-filter";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -144,7 +145,7 @@ export class ColorAlarms extends Construct {
 
     // What users feel, not what the machines feel: CPU and memory page through their own alarms.
     this.unhealthy = new CloudwatchCompositeAlarm(this, "unhealthy", {
-      alarmName: `${name}-unhealthy`,
+      alarmName: resourceNames.unhealthyAlarm(name),
       alarmDescription: `${props.color} is unhealthy: 5xx rate, p99 response time, unhealthy targets or an open circuit breaker. The release pipeline's gate.`,
       alarmRule: [errorRate, latency, unhealthyHosts, breaker].map((alarm) => `ALARM(${JSON.stringify(alarm.alarmName)})`).join(" OR "),
       alarmActions: [props.topicArn],

@@ -1,6 +1,6 @@
 import type { PolicyStatement } from "./iam";
 import { COLORS } from "../config/release-manifest";
-import { resourceNames } from "./resource-names";
+import { arnOf, resourceNames } from "../config/names";
 
 /** What an environment stack manages, by the names it gives its resources. */
 export interface DeployerScope {
@@ -32,13 +32,14 @@ const SERVICE_LINKED_ROLES = [
 const arns = (scope: DeployerScope) => {
   const { region, accountId: account, namePrefix: prefix } = scope;
   return {
-    region: (service: string, resource: string) => `arn:aws:${service}:${region}:${account}:${resource}`,
-    role: `arn:aws:iam::${account}:role/${prefix}-*`,
-    flowLogsRole: `arn:aws:iam::${account}:role/${prefix}-flow-logs`,
-    logBuckets: `arn:aws:s3:::${prefix}-alb-logs-*`,
-    stateBucket: `arn:aws:s3:::${scope.stateBucket}`,
-    stateObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}`,
-    lockObject: `arn:aws:s3:::${scope.stateBucket}/${scope.stateKey}.tflock`,
+    region: (service: string, resource: string) => arnOf(region, service, region, account, resource),
+    global: (service: string, resource: string, owner = account) => arnOf(region, service, "", owner, resource),
+    role: arnOf(region, "iam", "", account, `role/${prefix}-*`),
+    flowLogsRole: arnOf(region, "iam", "", account, `role/${prefix}-flow-logs`),
+    logBuckets: arnOf(region, "s3", "", "", `${prefix}-alb-logs-*`),
+    stateBucket: arnOf(region, "s3", "", "", scope.stateBucket),
+    stateObject: arnOf(region, "s3", "", "", `${scope.stateBucket}/${scope.stateKey}`),
+    lockObject: arnOf(region, "s3", "", "", `${scope.stateBucket}/${scope.stateKey}.tflock`),
   };
 };
 
@@ -293,7 +294,7 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
       ],
       resources: [
         arn.region("ecs", `cluster/${resourceNames.cluster(prefix)}`),
-        ...COLORS.map((color) => arn.region("ecs", `service/${resourceNames.cluster(prefix)}/${resourceNames.service(prefix, color)}`)),
+        ...COLORS.map((color) => arn.region("ecs", resourceNames.scalableTarget(resourceNames.cluster(prefix), resourceNames.service(prefix, color)))),
         ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
       ],
     },
@@ -376,8 +377,8 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
       resources: [
         arn.region("cloudwatch", `alarm:${prefix}-*`),
         // Target tracking policies create and delete their alarms with the caller's permissions.
-        ...COLORS.map((color) => arn.region("cloudwatch", `alarm:TargetTracking-service/${resourceNames.cluster(prefix)}/${resourceNames.service(prefix, color)}-*`)),
-        `arn:aws:cloudwatch::${scope.accountId}:dashboard/${prefix}*`,
+        ...COLORS.map((color) => arn.region("cloudwatch", `alarm:TargetTracking-${resourceNames.scalableTarget(resourceNames.cluster(prefix), resourceNames.service(prefix, color))}-*`)),
+        arn.global("cloudwatch", `dashboard/${prefix}*`),
       ],
     },
     {
@@ -472,7 +473,7 @@ function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
       sid: "DenyRemovingBoundaries",
       effect: "Deny",
       actions: ["iam:DeleteRolePermissionsBoundary"],
-      resources: [`arn:aws:iam::${scope.accountId}:role/*`],
+      resources: [arn.global("iam", "role/*")],
     },
     {
       sid: "DenyChangingBoundary",
@@ -497,7 +498,7 @@ function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
     {
       sid: "CreateServiceLinkedRoles",
       actions: ["iam:CreateServiceLinkedRole"],
-      resources: [`arn:aws:iam::${scope.accountId}:role/aws-service-role/*`],
+      resources: [arn.global("iam", "role/aws-service-role/*")],
       condition: [{ test: "StringEquals", variable: "iam:AWSServiceName", values: SERVICE_LINKED_ROLES }],
     },
     {

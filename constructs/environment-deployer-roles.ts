@@ -1,3 +1,4 @@
+import { namePrefix, stateKey } from "../config/names";
 import { Construct } from "constructs";
 import { deployStatements, planDenyStatements, readStatements, type DeployerScope } from "./deployer-permissions";
 import { GithubActionsRole } from "./github-actions-role";
@@ -46,21 +47,21 @@ export class EnvironmentDeployerRoles extends Construct {
 
   constructor(scope: Construct, id: string, props: EnvironmentDeployerRolesProps) {
     super(scope, id);
-    const namePrefix = props.namePrefix ?? `mcp-${props.environment}`;
+    const prefix = props.namePrefix ?? namePrefix(props.environment);
     this.boundary = new WorkloadPermissionsBoundary(this, "workload-boundary", {
-      namePrefix,
+      namePrefix: prefix,
       accountId: props.accountId,
       region: props.region,
       executeCommand: props.executeCommand,
     });
     const permissions: DeployerScope = {
       environment: props.environment,
-      namePrefix,
+      namePrefix: prefix,
       projectTag: props.projectTag ?? "mcp-deploy",
       accountId: props.accountId,
       region: props.region,
       stateBucket: props.stateBucket,
-      stateKey: props.stateKey ?? `mcp-deploy/${props.environment}.tfstate`,
+      stateKey: props.stateKey ?? stateKey(props.environment),
       imageRepositoryArn: props.imageRepositoryArn,
       workloadBoundaryArn: this.boundary.arn,
     };
@@ -68,14 +69,14 @@ export class EnvironmentDeployerRoles extends Construct {
 
     this.plan = new GithubActionsRole(this, "plan", {
       ...common,
-      name: `github-${namePrefix}-plan`,
+      name: `github-${prefix}-plan`,
       description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}`,
       subjects: ["pull_request"],
       policies: { read: readStatements(permissions), deny: planDenyStatements() },
     });
     this.deploy = new GithubActionsRole(this, "deploy", {
       ...common,
-      name: `github-${namePrefix}-deploy`,
+      name: `github-${prefix}-deploy`,
       description: `Applies and releases ${props.environment} from the ${props.environment} environment of ${props.repository}`,
       subjects: [`environment:${props.environment}`],
       policies: { read: readStatements(permissions), ...deployStatements(permissions) },

@@ -8,7 +8,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import type { Color } from "../config/release-manifest";
 import { SECRET_LOOKING_NAME } from "../config/schema";
-import { resourceNames } from "./resource-names";
+import { arnOf, resourceNames } from "../config/names";
 import { serviceRole, type PolicyStatement } from "./iam";
 
 /** An ECS container definition, as the task definition's JSON expects it. */
@@ -85,7 +85,7 @@ export const SERVER_CONTAINER = "mcp-server";
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>` -> the repository ARN, for a pull policy scoped to it. */
 export function ecrRepositoryArn(image: string): string | undefined {
   const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(image);
-  return match ? `arn:aws:ecr:${match[2]}:${match[1]}:repository/${match[3]}` : undefined;
+  return match ? arnOf(match[2]!, "ecr", match[2]!, match[1]!, `repository/${match[3]}`) : undefined;
 }
 
 /**
@@ -114,7 +114,7 @@ export class McpService extends Construct {
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
     this.serviceName = resourceNames.service(name, color);
 
-    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: `/ecs/${name}/${color}`, retentionInDays: props.logRetentionDays ?? 30 });
+    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: resourceNames.serviceLogGroup(name, color), retentionInDays: props.logRetentionDays ?? 30 });
     this.securityGroup = this.makeSecurityGroup(props, containerPort);
 
     const server: ContainerDefinition = {

@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { resourceNames } from "../config/names";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
@@ -51,7 +52,7 @@ export class ServiceAutoscaling extends Construct {
     this.target = new AppautoscalingTarget(this, "target", {
       serviceNamespace: "ecs",
       scalableDimension: "ecs:service:DesiredCount",
-      resourceId: `service/${props.clusterName}/${props.serviceName}`,
+      resourceId: resourceNames.scalableTarget(props.clusterName, props.serviceName),
       minCapacity: props.minTasks,
       maxCapacity: props.maxTasks,
       dependsOn: [props.service],

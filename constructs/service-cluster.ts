@@ -1,6 +1,6 @@
 import { Construct } from "constructs";
 import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster";
-import { resourceNames } from "./resource-names";
+import { resourceNames } from "../config/names";
 import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers";
 
 export interface ServiceClusterProps {

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { resourceNames } from "../config/names";
 import type { PolicyStatement } from "./iam";
 import type { ContainerDefinition, Sidecar } from "./mcp-service";
 
@@ -63,9 +64,9 @@ export class TelemetrySidecar extends Construct implements Sidecar {
     this.namespace = props.namespace ?? "MCPServer";
     const retentionInDays = props.logRetentionDays ?? 30;
     // The literal name, not a token, so the synthesized collector config reads as it will run.
-    const emfLogGroup = `/ecs/${props.name}/${props.color}/metrics`;
+    const emfLogGroup = resourceNames.sidecarLogGroup(props.name, props.color, "metrics");
     const emfLogs = new CloudwatchLogGroup(this, "emf", { name: emfLogGroup, retentionInDays });
-    const collectorLogs = new CloudwatchLogGroup(this, "logs", { name: `/ecs/${props.name}/${props.color}/collector`, retentionInDays });
+    const collectorLogs = new CloudwatchLogGroup(this, "logs", { name: resourceNames.sidecarLogGroup(props.name, props.color, "collector"), retentionInDays });
 
     this.config = collectorConfig({ ...props, metricsPort, namespace: this.namespace, emfLogGroup, scrapeIntervalSeconds: props.scrapeIntervalSeconds ?? 30 });
     this.container = {

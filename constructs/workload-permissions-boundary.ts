@@ -1,18 +1,15 @@
 import { Construct } from "constructs";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
+import { arnOf, resourceNames } from "../config/names";
 import { policyDocument, type PolicyStatement } from "./iam";
 
-/** Name of an environment's workload boundary policy: `<prefix>-workload-boundary`, e.g. `mcp-staging-workload-boundary`. */
-export function workloadBoundaryName(namePrefix: string): string {
-  return `${namePrefix}-workload-boundary`;
-}
 
 /**
  * ARN of an environment's workload boundary. Deterministic, so the environment stack can put it on
  * its roles without reading the bootstrap stack's state, and the deploy role can require it.
  */
-export function workloadBoundaryArn(accountId: string, namePrefix: string): string {
-  return `arn:aws:iam::${accountId}:policy/${workloadBoundaryName(namePrefix)}`;
+export function workloadBoundaryArn(region: string, accountId: string, namePrefix: string): string {
+  return arnOf(region, "iam", "", accountId, `policy/${resourceNames.workloadBoundary(namePrefix)}`);
 }
 
 export interface WorkloadPermissionsBoundaryProps {
@@ -45,7 +42,7 @@ export class WorkloadPermissionsBoundary extends Construct {
     super(scope, id);
     const { namePrefix: prefix, accountId: account, region } = props;
     const inRegion = [{ test: "StringEquals", variable: "aws:RequestedRegion", values: [region] }];
-    const logGroup = (path: string) => `arn:aws:logs:${region}:${account}:log-group:${path}`;
+    const logGroup = (path: string) => arnOf(region, "logs", region, account, `log-group:${path}`);
 
     this.statements = [
       {
@@ -58,7 +55,7 @@ export class WorkloadPermissionsBoundary extends Construct {
       {
         sid: "PullServerImage",
         actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-        resources: [`arn:aws:ecr:${region}:${account}:repository/${props.imageRepositoryName ?? "mcp-server"}`],
+        resources: [arnOf(region, "ecr", region, account, `repository/${props.imageRepositoryName ?? "mcp-server"}`)],
       },
       {
         sid: "WriteEnvironmentLogs",
@@ -69,13 +66,13 @@ export class WorkloadPermissionsBoundary extends Construct {
       {
         sid: "ReadEnvironmentSecrets",
         actions: ["secretsmanager:GetSecretValue"],
-        resources: [`arn:aws:secretsmanager:${region}:${account}:secret:${prefix}/*`],
+        resources: [arnOf(region, "secretsmanager", region, account, `secret:${prefix}/*`)],
       },
       {
         sid: "ConnectToEnvironmentCache",
         // ElastiCache IAM authentication authorizes both the replication group and the user.
         actions: ["elasticache:Connect"],
-        resources: [`arn:aws:elasticache:${region}:${account}:replicationgroup:${prefix}-*`, `arn:aws:elasticache:${region}:${account}:user:${prefix}-*`],
+        resources: [arnOf(region, "elasticache", region, account, `replicationgroup:${prefix}-*`), arnOf(region, "elasticache", region, account, `user:${prefix}-*`)],
       },
       {
         sid: "SendTraces",
@@ -96,9 +93,9 @@ export class WorkloadPermissionsBoundary extends Construct {
           ]
         : []),
     ];
-    this.arn = workloadBoundaryArn(account, prefix);
+    this.arn = workloadBoundaryArn(region, account, prefix);
     this.policy = new IamPolicy(this, "policy", {
-      name: workloadBoundaryName(prefix),
+      name: resourceNames.workloadBoundary(prefix),
       description: `Permissions boundary of every ${prefix}-* role: the most the environment's workloads may do`,
       policy: policyDocument(this, "document", this.statements).json,
     });

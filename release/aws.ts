@@ -10,6 +10,7 @@ import {
   type Action,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, type Color } from "../config/release-manifest";
+import { namePrefix, resourceNames } from "../config/names";
 import { SERVER_CONTAINER } from "../constructs/mcp-service";
 import { AwsError } from "./errors";
 import type { AlarmState, ColorObservation, RolloutState, TargetSummary } from "./state-machine";
@@ -67,7 +68,15 @@ export class SdkReleaseAws implements ReleaseAws {
     environment: string,
     private readonly clients: AwsClients,
   ) {
-    this.prefix = `mcp-${environment}`;
+    this.prefix = namePrefix(environment);
+  }
+
+  private get cluster(): string {
+    return resourceNames.cluster(this.prefix);
+  }
+
+  private serviceName(color: Color): string {
+    return resourceNames.service(this.prefix, color);
   }
 
   async observe(color: Color): Promise<ColorObservation> {
@@ -104,7 +113,7 @@ export class SdkReleaseAws implements ReleaseAws {
   }
 
   async setTaskFloor(color: Color, tasks: number): Promise<string> {
-    const resourceId = `service/${this.prefix}/${this.prefix}-${color}`;
+    const resourceId = resourceNames.scalableTarget(this.cluster, this.serviceName(color));
     const dimension = "ecs:service:DesiredCount" as const;
     const { ScalableTargets = [] } = await call("application-autoscaling:DescribeScalableTargets", () =>
       this.clients.autoscaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: "ecs", ResourceIds: [resourceId], ScalableDimension: dimension })),
@@ -128,14 +137,14 @@ export class SdkReleaseAws implements ReleaseAws {
     const service = await this.service(color);
     if (service.desiredTasks === tasks) return `${color}: desired count already ${tasks}`;
     await call("ecs:UpdateService", () =>
-      this.clients.ecs.send(new UpdateServiceCommand({ cluster: this.prefix, service: `${this.prefix}-${color}`, desiredCount: tasks })),
+      this.clients.ecs.send(new UpdateServiceCommand({ cluster: this.cluster, service: this.serviceName(color), desiredCount: tasks })),
     );
     return `${color}: desired count ${service.desiredTasks} -> ${tasks} (no autoscaling target)`;
   }
 
   private async service(color: Color): Promise<Omit<ColorObservation, "targets" | "alarm">> {
     const { services = [] } = await call("ecs:DescribeServices", () =>
-      this.clients.ecs.send(new DescribeServicesCommand({ cluster: this.prefix, services: [`${this.prefix}-${color}`] })),
+      this.clients.ecs.send(new DescribeServicesCommand({ cluster: this.cluster, services: [this.serviceName(color)] })),
     );
     const service = services.find((s) => s.status === "ACTIVE");
     if (!service) return { rollout: "missing", runningTasks: 0, desiredTasks: 0 };
@@ -188,7 +197,7 @@ export class SdkReleaseAws implements ReleaseAws {
   }
 
   private async alarm(color: Color): Promise<AlarmState> {
-    const name = `${this.prefix}-${color}-unhealthy`;
+    const name = resourceNames.unhealthyAlarm(this.serviceName(color));
     // Without AlarmTypes, DescribeAlarms returns metric alarms only and never the composite one.
     const { CompositeAlarms = [], MetricAlarms = [] } = await call("cloudwatch:DescribeAlarms", () =>
       this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] })),
@@ -198,7 +207,7 @@ export class SdkReleaseAws implements ReleaseAws {
 
   private async targetGroupArns(): Promise<Record<Color, string>> {
     if (this.targetGroups) return this.targetGroups;
-    const names = COLORS.map((c) => `${this.prefix}-${c}`);
+    const names = COLORS.map((c) => resourceNames.targetGroup(this.prefix, c));
     const { TargetGroups = [] } = await call("elbv2:DescribeTargetGroups", () => this.clients.elb.send(new DescribeTargetGroupsCommand({ Names: names })));
     const arnOf = (name: string) => {
       const arn = TargetGroups.find((g) => g.TargetGroupName === name)?.TargetGroupArn;
@@ -210,9 +219,9 @@ export class SdkReleaseAws implements ReleaseAws {
   }
 
   private async loadBalancer(): Promise<{ arn: string; dns: string }> {
-    const { LoadBalancers = [] } = await call("elbv2:DescribeLoadBalancers", () => this.clients.elb.send(new DescribeLoadBalancersCommand({ Names: [this.prefix] })));
+    const { LoadBalancers = [] } = await call("elbv2:DescribeLoadBalancers", () => this.clients.elb.send(new DescribeLoadBalancersCommand({ Names: [resourceNames.loadBalancer(this.prefix)] })));
     const lb = LoadBalancers[0];
-    if (!lb?.LoadBalancerArn || !lb.DNSName) throw new AwsError("elbv2:DescribeLoadBalancers", new Error(`no load balancer ${this.prefix}; apply the stack first`));
+    if (!lb?.LoadBalancerArn || !lb.DNSName) throw new AwsError("elbv2:DescribeLoadBalancers", new Error(`no load balancer ${resourceNames.loadBalancer(this.prefix)}; apply the stack first`));
     return { arn: lb.LoadBalancerArn, dns: lb.DNSName };
   }
 }

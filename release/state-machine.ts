@@ -1,4 +1,5 @@
 import { candidateColor, COLORS, imageProblem, minimumTasks, otherColor, type Color, type ReleaseManifest } from "../config/release-manifest";
+import { namePrefix, resourceNames } from "../config/names";
 import { ReleaseError } from "./errors";
 
 /*
@@ -123,8 +124,9 @@ export function deploymentFailed(manifest: ReleaseManifest, color: Color, seen: 
 
 /** Why a colour taking traffic during a bake must be rolled back, or undefined while it is fine. */
 export function bakeProblem(manifest: ReleaseManifest, color: Color, seen: ColorObservation): string | undefined {
-  if (seen.alarm === "ALARM") return `the alarm mcp-${manifest.environment}-${color}-unhealthy is in ALARM`;
-  if (seen.alarm === "MISSING") return `the alarm mcp-${manifest.environment}-${color}-unhealthy disappeared`;
+  const alarm = resourceNames.unhealthyAlarm(resourceNames.service(namePrefix(manifest.environment), color));
+  if (seen.alarm === "ALARM") return `the alarm ${alarm} is in ALARM`;
+  if (seen.alarm === "MISSING") return `the alarm ${alarm} disappeared`;
   if (seen.targets.unhealthy > 0) return `${color} has ${seen.targets.unhealthy} unhealthy target(s): ${seen.targets.reasons.join("; ")}`;
   if (seen.targets.healthy === 0) return `${color} has no healthy targets`;
   return undefined;

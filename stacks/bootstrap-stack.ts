@@ -9,7 +9,7 @@ import { GithubActionsRole } from "../constructs/github-actions-role";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { ImageRepository } from "../constructs/image-repository";
 import { StateBucket } from "../constructs/state-bucket";
-import { PROJECT } from "./mcp-server-stack";
+import { PROJECT } from "../config/names";
 
 /** One AWS account to bootstrap, and the environments that live in it. */
 export interface BootstrapAccount {

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Environment } from "../config/load";
+import { namePrefix, PROJECT, stateKey } from "../config/names";
 import { COLORS, candidateColor, minimumTasks, type Color } from "../config/release-manifest";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { BlueGreenLoadBalancer } from "../constructs/blue-green-load-balancer";
@@ -18,8 +19,6 @@ import { TelemetrySidecar } from "../constructs/telemetry-sidecar";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 import { serverEnvironment } from "./server-environment";
 
-export const PROJECT = "mcp-deploy";
-
 /** One environment's MCP deployment: network, Redis, load balancer and a service per colour. */
 export class McpServerStack extends TerraformStack {
   public readonly loadBalancer: BlueGreenLoadBalancer;
@@ -27,9 +26,9 @@ export class McpServerStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, { config, release }: Environment) {
     super(scope, id);
-    const name = `mcp-${config.name}`;
+    const name = namePrefix(config.name);
     // Created by the bootstrap stack, which must be applied first; the deploy role may create roles only with it.
-    const permissionsBoundaryArn = workloadBoundaryArn(config.aws.accountId, name);
+    const permissionsBoundaryArn = workloadBoundaryArn(config.aws.region, config.aws.accountId, name);
     const { network: net, loadBalancer: lb, service: svc, redis: cache, alarms, observability: obs } = config;
 
     new AwsProvider(this, "aws", {
@@ -40,7 +39,7 @@ export class McpServerStack extends TerraformStack {
     const backend = new S3Backend(this, {
       bucket: config.stateBackend.bucket,
       region: config.stateBackend.region,
-      key: `${PROJECT}/${config.name}.tfstate`,
+      key: stateKey(config.name),
       // No `encrypt`: without a kms_key_id it makes Terraform send SSE-S3 (AES256), overriding the
       // bucket's default SSE-KMS. The state bucket encrypts every object with KMS by default, and
       // its policy refuses a write that asks for AES256.

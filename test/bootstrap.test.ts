@@ -1,3 +1,4 @@
+import { namePrefix } from "../config/names";
 import { AggregateConfigError } from "../config/load";
 import { deployStatements } from "../constructs/deployer-permissions";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
@@ -152,7 +153,7 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
       stateBucket: config.stateBackend.bucket,
       stateKey: `mcp-deploy/${environment}.tfstate`,
       imageRepositoryArn: "arn:aws:ecr:eu-west-1:111111111111:repository/mcp-server",
-      workloadBoundaryArn: workloadBoundaryArn(config.aws.accountId, `mcp-${environment}`),
+      workloadBoundaryArn: workloadBoundaryArn(config.aws.region, config.aws.accountId, namePrefix(environment)),
     }),
   ).flat();
   const writableServices = new Set(statements.flatMap((s) => s.actions!.map((a) => a.split(":")[0])));

@@ -24,7 +24,7 @@ describe("AccessLogBucket", () => {
   it("lets the region's load balancer log delivery write under the prefix, and nothing arrive without TLS", () => {
     const [document] = Object.values(synth({ prefix: "edge" }).data.aws_iam_policy_document) as { statement: { sid: string; effect?: string; principals: { identifiers: string[] }[]; resources: string[] }[] }[];
     const [delivery, tls] = document.statement;
-    expect(delivery.principals.flatMap((p) => p.identifiers)).toEqual(["logdelivery.elasticloadbalancing.amazonaws.com", "arn:aws:iam::156460612806:root"]);
+    expect(delivery.principals.flatMap((p) => p.identifiers)).toEqual(["logdelivery.elasticloadbalancing.amazonaws.com", "156460612806"]);
     expect(delivery.resources[0]).toMatch(/\/edge\/AWSLogs\/\*$/);
     expect(tls).toMatchObject({ sid: "DenyInsecureTransport", effect: "Deny" });
   });

@@ -161,7 +161,7 @@ describe("EnvironmentDeployerRoles", () => {
       environment: "production-eu",
       namePrefix: "mcp-production-eu",
       stateBucket: "a-state-bucket-name-of-sixty-three-characters-long-abcdefghijkl",
-      workloadBoundaryArn: workloadBoundaryArn("111111111111", "mcp-production-eu"),
+      workloadBoundaryArn: workloadBoundaryArn("eu-west-1", "111111111111", "mcp-production-eu"),
     };
     for (const statements of [readStatements(long), ...Object.values(deployStatements(long))]) expect(iamSize(statements)).toBeLessThan(6144);
   });

@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
-import { WorkloadPermissionsBoundary, workloadBoundaryArn, workloadBoundaryName, type WorkloadPermissionsBoundaryProps } from "../../constructs/workload-permissions-boundary";
+import { resourceNames } from "../../config/names";
+import { WorkloadPermissionsBoundary, workloadBoundaryArn, type WorkloadPermissionsBoundaryProps } from "../../constructs/workload-permissions-boundary";
 import type { IamStatement } from "../support/bootstrap";
 import { allows } from "../support/iam";
 
@@ -19,9 +20,9 @@ describe("WorkloadPermissionsBoundary", () => {
   it("is a managed policy named <prefix>-workload-boundary, at an ARN known before it exists", () => {
     const { boundary, synthesized } = synth();
     expect(synthesized).toHaveResourceWithProperties(IamPolicy, { name: "mcp-staging-workload-boundary" });
-    expect(workloadBoundaryName("mcp-staging")).toBe("mcp-staging-workload-boundary");
+    expect(resourceNames.workloadBoundary("mcp-staging")).toBe("mcp-staging-workload-boundary");
     expect(boundary.arn).toBe("arn:aws:iam::111111111111:policy/mcp-staging-workload-boundary");
-    expect(workloadBoundaryArn("111111111111", "mcp-staging")).toBe(boundary.arn);
+    expect(workloadBoundaryArn("eu-west-1", "111111111111", "mcp-staging")).toBe(boundary.arn);
   });
 
   it("synthesizes the statements it exposes", () => {

@@ -1,0 +1,49 @@
+import type { Color } from "./release-manifest";
+
+/*
+ * Every name that more than one part of the system must agree on, in one place: the constructs name
+ * their resources with these, the deploy role's grants and the workload boundary are built from
+ * them, and the release CLI finds the resources by them. A rename here moves all of them at once.
+ */
+
+/** The AWS partition of a region: GovCloud and China regions have their own, and so do their ARNs. */
+export function partitionOf(region: string): "aws" | "aws-us-gov" | "aws-cn" {
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("cn-")) return "aws-cn";
+  return "aws";
+}
+
+/** An ARN in the region's partition; `region` "" for global services (IAM, S3, CloudWatch dashboards). */
+export function arnOf(partitionRegion: string, service: string, region: string, account: string, resource: string): string {
+  return `arn:${partitionOf(partitionRegion)}:${service}:${region}:${account}:${resource}`;
+}
+
+/** The project tag on every resource, and the folder of the environments' state in the state bucket. */
+export const PROJECT = "mcp-deploy";
+
+/** Where an environment's Terraform state lives in its state bucket. */
+export const stateKey = (environment: string) => `${PROJECT}/${environment}.tfstate`;
+
+/** The prefix of every resource name of one environment's stack. */
+export const namePrefix = (environment: string) => `mcp-${environment}`;
+
+export const resourceNames = {
+  /** The application load balancer. */
+  loadBalancer: (prefix: string) => prefix,
+  /** A colour's target group. */
+  targetGroup: (prefix: string, color: Color) => `${prefix}-${color}`,
+  /** The ECS cluster. */
+  cluster: (prefix: string) => prefix,
+  /** A colour's ECS service, and its task definition family. */
+  service: (prefix: string, color: Color) => `${prefix}-${color}`,
+  /** Application Auto Scaling's id of a service's desired count. */
+  scalableTarget: (clusterName: string, serviceName: string) => `service/${clusterName}/${serviceName}`,
+  /** The composite alarm of a service that the release gates on. */
+  unhealthyAlarm: (serviceName: string) => `${serviceName}-unhealthy`,
+  /** The log group of a colour's server container; its sidecars' groups sit under it. */
+  serviceLogGroup: (prefix: string, color: Color | string) => `/ecs/${prefix}/${color}`,
+  /** A sidecar's log group (`collector`, and `metrics` for the EMF records), under the service's. */
+  sidecarLogGroup: (prefix: string, color: Color | string, sidecar: string) => `/ecs/${prefix}/${color}/${sidecar}`,
+  /** The permissions boundary of every role of the environment. */
+  workloadBoundary: (prefix: string) => `${prefix}-workload-boundary`,
+};
