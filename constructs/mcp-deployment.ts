@@ -1,0 +1,178 @@
+import { Construct } from "constructs";
+import { namePrefix } from "../config/names";
+import { candidateColor, COLORS, minimumTasks, type Color, type ReleaseManifest } from "../config/release-manifest";
+import { AlarmTopic } from "./alarm-topic";
+import { BlueGreenLoadBalancer, type BlueGreenLoadBalancerProps } from "./blue-green-load-balancer";
+import { ColorDeployment, type ColorAlarmOptions, type ColorScalingOptions, type ColorServiceOptions, type ColorTelemetryOptions } from "./color-deployment";
+import { LoadBalancerAlarms } from "./load-balancer-alarms";
+import { McpDashboard } from "./mcp-dashboard";
+import { Network, type NetworkProps } from "./network";
+import { RedisAlarms } from "./redis-alarms";
+import { RedisCache, type RedisCacheProps } from "./redis-cache";
+import { ServiceCluster } from "./service-cluster";
+
+export interface McpDeploymentServiceOptions extends ColorServiceOptions {
+  /** Fewest tasks of a colour that takes traffic. @default 2 */
+  readonly minTasks?: number;
+  /** Fewest tasks of a colour without traffic. @default 1 */
+  readonly idleMinTasks?: number;
+  /** Most tasks of a colour. @default 10 */
+  readonly maxTasks?: number;
+  /** Host names the server accepts in Host, besides the load balancer's DNS name and `hostName`. @default none */
+  readonly allowedHosts?: string[];
+}
+
+export interface McpDeploymentAlarmOptions extends Partial<Omit<ColorAlarmOptions, "topicArn">> {
+  /** Email addresses subscribed to the alarm topic. @default none */
+  readonly emails?: string[];
+  /** HTTPS endpoints subscribed to the alarm topic. @default none */
+  readonly httpsEndpoints?: string[];
+  /** Load balancer 5xx responses per period that alarm. @default LoadBalancerAlarms' default */
+  readonly elb5xxCount?: number;
+  /** Rejected connections per period that alarm. @default LoadBalancerAlarms' default */
+  readonly rejectedConnections?: number;
+  /** Redis thresholds. @default RedisAlarms' defaults */
+  readonly redisEngineCpuPercent?: number;
+  readonly redisCpuPercent?: number;
+  readonly redisMemoryPercent?: number;
+  readonly redisEvictions?: number;
+  readonly redisReplicationLagSeconds?: number;
+  readonly redisConnections?: number;
+}
+
+export interface McpDeploymentProps {
+  /** Environment name; every resource is named `mcp-<environment>-...`. Required. */
+  readonly environment: string;
+  /** Region and account of the environment. Required. */
+  readonly region: string;
+  readonly accountId: string;
+  /** The VPC to build: CIDR, zones and subnets. Required. */
+  readonly network: Omit<NetworkProps, "name" | "region" | "permissionsBoundaryArn">;
+  /** What each colour runs and how traffic is split: the release manifest. Required. */
+  readonly release: ReleaseManifest;
+  /** The load balancer: who may reach the test listener, and TLS. Required (testListenerCidrs). */
+  readonly loadBalancer: Omit<BlueGreenLoadBalancerProps, "name" | "region" | "vpcId" | "vpcCidr" | "publicSubnetIds" | "weights" | "testColor" | "targetPort">;
+  /** The server's own settings (UPSTREAM_URL, ...); the variables that wire it to Redis and the load balancer are added. Required. */
+  readonly serverEnvironment: Record<string, string>;
+  /** Each colour's service: cpu, memory, task counts, ... @default McpService's defaults and the task counts above */
+  readonly service?: McpDeploymentServiceOptions;
+  /** The cache. @default RedisCache's defaults */
+  readonly redis?: Omit<RedisCacheProps, "name" | "vpcId" | "subnetIds">;
+  /** The telemetry collector in each task. @default TelemetrySidecar's defaults */
+  readonly telemetry?: ColorTelemetryOptions;
+  /** Each colour's scaling policy. @default ServiceAutoscaling's defaults */
+  readonly scaling?: ColorScalingOptions;
+  /** Alarm subscribers and thresholds. @default no subscriber, each alarm construct's thresholds */
+  readonly alarms?: McpDeploymentAlarmOptions;
+  /** Permissions boundary of every role the deployment creates. @default none */
+  readonly permissionsBoundaryArn?: string;
+}
+
+/**
+ * A whole MCP server environment: a VPC with private subnets, Redis (ElastiCache, TLS, IAM
+ * authentication), an internet-facing load balancer that splits traffic between a blue and a green
+ * Fargate service by the release manifest's weights, each colour with its collector, autoscaling
+ * and alarms, and the platform's alarms and dashboard. The building blocks are exported too.
+ */
+export class McpDeployment extends Construct {
+  public readonly network: Network;
+  public readonly redis: RedisCache;
+  public readonly loadBalancer: BlueGreenLoadBalancer;
+  public readonly cluster: ServiceCluster;
+  public readonly alarmTopic: AlarmTopic;
+  public readonly colors: Record<Color, ColorDeployment>;
+  public readonly dashboard: McpDashboard;
+
+  constructor(scope: Construct, id: string, props: McpDeploymentProps) {
+    super(scope, id);
+    const name = namePrefix(props.environment);
+    const { region, release, permissionsBoundaryArn } = props;
+    const service = props.service ?? {};
+    const alarms = props.alarms ?? {};
+
+    this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn });
+    this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: this.network.vpc.id, subnetIds: this.network.privateSubnetIds });
+    this.loadBalancer = new BlueGreenLoadBalancer(this, "load-balancer", {
+      ...props.loadBalancer,
+      name,
+      region,
+      vpcId: this.network.vpc.id,
+      vpcCidr: props.network.cidr,
+      publicSubnetIds: this.network.publicSubnetIds,
+      weights: { blue: release.colors.blue.weight, green: release.colors.green.weight },
+      testColor: candidateColor(release),
+      targetPort: service.containerPort,
+    });
+    this.cluster = new ServiceCluster(this, "cluster", { name });
+    this.alarmTopic = new AlarmTopic(this, "alarm-topic", { name: `${name}-alarms`, accountId: props.accountId, emails: alarms.emails, httpsEndpoints: alarms.httpsEndpoints });
+    const alarmDefaults = { topicArn: this.alarmTopic.topic.arn, periodSeconds: alarms.periodSeconds, evaluationPeriods: alarms.evaluationPeriods, datapointsToAlarm: alarms.datapointsToAlarm };
+
+    const { minTasks = 2, idleMinTasks = 1, maxTasks = 10, allowedHosts = [], ...colorService } = service;
+    const hostName = props.loadBalancer.hostName;
+    // The wiring only this construct knows: where Redis is, who the server signs in as, which Host
+    // names reach it, and its public URL (the 401 challenge's resource, never read from a request).
+    const environment = {
+      ...props.serverEnvironment,
+      REDIS_URL: this.redis.url,
+      REDIS_IAM_USER: this.redis.clientUser.userId,
+      REDIS_IAM_CACHE_ID: this.redis.replicationGroup.replicationGroupId,
+      AWS_REGION: region,
+      ALLOWED_HOSTS: [this.loadBalancer.loadBalancer.dnsName, ...(hostName ? [hostName] : []), ...allowedHosts].join(","),
+      MCP_RESOURCE_URL: `${this.loadBalancer.productionUrl}/mcp`,
+    };
+    const makeColor = (color: Color) =>
+      new ColorDeployment(this, color, {
+        name,
+        environment: props.environment,
+        color,
+        region,
+        cluster: { arn: this.cluster.cluster.arn, name: this.cluster.cluster.name },
+        network: { vpcId: this.network.vpc.id, vpcCidr: props.network.cidr, subnetIds: this.network.privateSubnetIds },
+        loadBalancer: this.loadBalancer,
+        redis: this.redis,
+        image: release.colors[color].image,
+        version: release.colors[color].version,
+        // The same rule the release CLI reasons with, so its view of capacity and the stack's agree.
+        minTasks: minimumTasks(release, color, { minTasks, idleMinTasks }),
+        maxTasks,
+        service: { ...colorService, environment: { ...colorService.environment, ...environment } },
+        telemetry: props.telemetry,
+        scaling: props.scaling,
+        alarms: { ...alarms, ...alarmDefaults },
+        permissionsBoundaryArn,
+      });
+    this.colors = { blue: makeColor("blue"), green: makeColor("green") };
+
+    const lbArnSuffix = this.loadBalancer.loadBalancer.arnSuffix;
+    const platformAlarms = [
+      ...new LoadBalancerAlarms(this, "alarms-load-balancer", { ...alarmDefaults, name, loadBalancerArnSuffix: lbArnSuffix, elb5xxCount: alarms.elb5xxCount, rejectedConnections: alarms.rejectedConnections }).alarms,
+      ...new RedisAlarms(this, "alarms-redis", {
+        ...alarmDefaults,
+        name,
+        memberClusterIds: this.redis.memberClusterIds,
+        engineCpuPercent: alarms.redisEngineCpuPercent,
+        cpuPercent: alarms.redisCpuPercent,
+        memoryPercent: alarms.redisMemoryPercent,
+        evictions: alarms.redisEvictions,
+        replicationLagSeconds: alarms.redisReplicationLagSeconds,
+        connections: alarms.redisConnections,
+      }).alarms,
+    ];
+    this.dashboard = new McpDashboard(this, "dashboard", {
+      name,
+      region,
+      environment: props.environment,
+      namespace: this.colors.blue.telemetry.namespace,
+      loadBalancerArnSuffix: lbArnSuffix,
+      clusterName: this.cluster.cluster.name,
+      redisMemberClusterIds: this.redis.memberClusterIds,
+      colors: COLORS.map((color) => ({
+        color,
+        targetGroupArnSuffix: this.loadBalancer.targetGroups[color].arnSuffix,
+        serviceName: this.colors[color].service.serviceName,
+        errorLogMetric: this.colors[color].alarms.errorLogMetric,
+      })),
+      alarmArns: [...COLORS.flatMap((color) => [this.colors[color].alarms.unhealthy.arn, ...this.colors[color].alarms.alarms.map((a) => a.arn)]), ...platformAlarms.map((a) => a.arn)],
+    });
+  }
+}
