@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { z } from "zod";
+import { closest, distance } from "fastest-levenshtein";
+import { z } from "zod";
 import { environmentSchema, type EnvironmentConfig } from "./schema";
 import { releaseManifestSchema, type ReleaseManifest } from "./release-manifest";
 
@@ -34,10 +35,30 @@ function formatPath(segments: readonly PropertyKey[]): string {
   return segments.reduce<string>((out, s) => (typeof s === "number" ? `${out}[${s}]` : out ? `${out}.${String(s)}` : String(s)), "") || "(root)";
 }
 
-function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+/** The fields an object schema at `at` (under defaults and optionals) accepts. */
+function fieldsAt(schema: z.ZodType, at: readonly PropertyKey[]): string[] {
+  const unwrap = (node: z.ZodType | undefined): z.ZodType | undefined => {
+    while (node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodOptional || node instanceof z.ZodPipe) {
+      node = (node instanceof z.ZodPipe ? node.in : node.unwrap()) as z.ZodType;
+    }
+    return node;
+  };
+  let node = unwrap(schema);
+  for (const segment of at) node = unwrap(node instanceof z.ZodObject ? (node.shape as Record<string, z.ZodType>)[String(segment)] : undefined);
+  return node instanceof z.ZodObject ? Object.keys(node.shape) : [];
+}
+
+/** "did you mean" for a misspelt field: the closest known one, when it is close enough to be a typo. */
+function suggestion(key: string, known: string[]): string {
+  if (known.length === 0) return "check its spelling against the README's config reference";
+  const best = closest(key, known);
+  return distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(key.length / 3)) ? `did you mean "${best}"?` : `expected one of ${known.join(", ")}`;
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[], schema: z.ZodType): string[] {
   return issues.flatMap((issue) =>
     issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field; check its spelling against the README's config reference`)
+      ? issue.keys.map((key) => `${formatPath([...issue.path, key])}: unknown field; ${suggestion(key, fieldsAt(schema, issue.path))}`)
       : [`${formatPath(issue.path)}: ${issue.message}`],
   );
 }
@@ -59,14 +80,14 @@ function readJson(file: string): unknown {
 /** Validates raw config; throws ConfigError naming every bad field. */
 export function parseEnvironmentConfig(raw: unknown, file = "environment config"): EnvironmentConfig {
   const result = environmentSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, environmentSchema));
   return result.data;
 }
 
 /** Validates a release manifest; throws ConfigError naming every bad field. */
 export function parseReleaseManifest(raw: unknown, file = "release manifest"): ReleaseManifest {
   const result = releaseManifestSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues));
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error.issues, releaseManifestSchema));
   return result.data;
 }
 
@@ -96,6 +117,7 @@ export function loadReleaseManifest(name: string, dir = CONFIG_DIR): ReleaseMani
 /** Loads and validates one environment's config and release manifest. */
 export function loadEnvironment(name: string, dir = CONFIG_DIR): Environment {
   const file = environmentFile(name, dir);
+  if (!fs.existsSync(file)) throw new ConfigError(file, [`no environment "${name}"; the known ones are ${listEnvironments(dir).join(", ") || "none"} (a file each in ${path.join(dir, "environments")})`]);
   const config = parseEnvironmentConfig(readJson(file), file);
   if (config.name !== name) throw new ConfigError(file, [`name: expected "${name}" to match the file name, got "${config.name}"`]);
   return { config, release: loadReleaseManifest(name, dir) };

@@ -59,7 +59,9 @@ describe("environment config", () => {
     ["keep-alive not above the idle timeout", staging, "service.keepAliveTimeoutSeconds", 60, "service.keepAliveTimeoutSeconds", /502/],
     ["secret in a plain environment variable", staging, "service.environment", { UPSTREAM_API_KEY: "abc" }, "service.environment.UPSTREAM_API_KEY", /Secrets Manager/],
     ["log retention CloudWatch does not offer", staging, "service.logRetentionDays", 10, "service.logRetentionDays", /retention period/],
-    ["misspelt field", staging, "network.natGateway", "single", "network.natGateway", /unknown field/],
+    ["misspelt field", staging, "network.natGateway", "single", "network.natGateway", /unknown field; did you mean "natGateways"\?/],
+    ["misspelt nested field", staging, "loadBalancer.healthCheck", { intervalSecs: 5 }, "loadBalancer.healthCheck.intervalSecs", /did you mean "intervalSeconds"\?/],
+    ["field far from any known one", staging, "service.flavour", "x", "service.flavour", /unknown field; expected one of cpu, memory, /],
     ["upstream that is not a URL", staging, "service.upstreamUrl", "api.example.com", "service.upstreamUrl", /http\(s\) URL/],
     ["unknown tier", staging, "tier", "prod", "tier", /production/],
   ];

@@ -1,16 +1,30 @@
 import { candidateColor, COLORS } from "../../config/release-manifest";
 import type { ReleaseContext } from "../context";
+import { AwsError } from "../errors";
 import { observeBoth } from "./observe";
+
+/** Rows as aligned columns. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+}
 
 /** The manifest next to what is live: listener weights, targets and tasks per colour, alarm states. */
 export async function status(ctx: ReleaseContext): Promise<void> {
   const manifest = ctx.store.read();
   const { loadBalancer } = ctx.config;
-  const [observed, listeners] = await Promise.all([
-    observeBoth(ctx),
-    ctx.aws.listeners(loadBalancer.certificateArn ? 443 : 80, loadBalancer.testListenerPort),
-  ]);
   const candidate = candidateColor(manifest);
+  let observed: Awaited<ReturnType<typeof observeBoth>>;
+  let listeners: Awaited<ReturnType<typeof ctx.aws.listeners>>;
+  try {
+    [observed, listeners] = await Promise.all([observeBoth(ctx), ctx.aws.listeners(loadBalancer.certificateArn ? 443 : 80, loadBalancer.testListenerPort)]);
+  } catch (error) {
+    // The manifest needs no AWS: show it, then why the live side is missing.
+    if (!(error instanceof AwsError)) throw error;
+    ctx.out.step(`${ctx.environment}: manifest ${ctx.store.file}, stable ${manifest.stable}, candidate ${candidate} (live state unavailable)`);
+    ctx.out.block(table([["colour", "role", "version", "weight", "image (manifest)"], ...COLORS.map((c) => [c, c === manifest.stable ? "stable" : "candidate", manifest.colors[c].version, `${manifest.colors[c].weight}%`, manifest.colors[c].image])]));
+    throw error;
+  }
   const rows = [
     ["colour", "role", "version", "weight", "live", "tasks", "targets", "alarm", "image (manifest)"],
     ...COLORS.map((color) => {
@@ -32,9 +46,8 @@ export async function status(ctx: ReleaseContext): Promise<void> {
       ];
     }),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   ctx.out.step(`${ctx.environment}: manifest ${ctx.store.file}, stable ${manifest.stable}, candidate ${candidate}`);
-  ctx.out.block(rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd()));
+  ctx.out.block(table(rows));
 
   const drift = [
     ...COLORS.filter((c) => listeners.production && listeners.production[c] !== manifest.colors[c].weight).map(

@@ -270,6 +270,11 @@ describe("release status", () => {
     };
     expect(await release("status", "--env", "staging", "--dry-run")).toBe(1);
     expect(harness.err).toEqual(["error: AWS ecs:DescribeServices failed: CredentialsProviderError: Could not load credentials from any providers"]);
+    // The manifest needs no AWS, so it is shown all the same.
+    const text = harness.out.join("\n");
+    expect(text).toMatch(/staging: manifest .*staging.json, stable blue, candidate green \(live state unavailable\)/);
+    expect(text).toMatch(/^blue +stable +1\.3\.0 +100% +\S+a{64}$/m);
+    expect(text).toMatch(/^green +candidate +1\.4\.0 +0% +\S+b{64}$/m);
   });
 });
 
@@ -280,9 +285,9 @@ describe("release CLI", () => {
     expect(harness.err[0]).toBe("error: required option '--env <env>' not specified");
   });
 
-  it("names an unknown environment's missing config file", async () => {
+  it("names an unknown environment and lists the known ones", async () => {
     harness = cliHarness(deployed());
     expect(await release("status", "--env", "nowhere")).toBe(1);
-    expect(harness.err[0]).toMatch(/^error: .*environments\/nowhere.json is invalid:\n {2}- file not found$/);
+    expect(harness.err[0]).toMatch(/^error: .*environments\/nowhere.json is invalid:\n {2}- no environment "nowhere"; the known ones are .*staging/);
   });
 });
