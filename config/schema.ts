@@ -1,4 +1,18 @@
 import { z } from "zod";
+import {
+  ALARM_EVALUATION_DEFAULTS,
+  AUTOSCALING_DEFAULTS,
+  COLOR_ALARM_DEFAULTS,
+  LOAD_BALANCER_ALARM_DEFAULTS,
+  LOAD_BALANCER_DEFAULTS,
+  NETWORK_DEFAULTS,
+  REDIS_ALARM_DEFAULTS,
+  REDIS_DEFAULTS,
+  SERVICE_DEFAULTS,
+  TARGET_HEALTH_CHECK_DEFAULTS,
+  TASK_COUNT_DEFAULTS,
+  TELEMETRY_DEFAULTS,
+} from "./defaults";
 import { contains, overlaps, parseCidr } from "./cidr";
 
 /** Valid Fargate task sizes: cpu units -> allowed memory (MiB). */
@@ -50,18 +64,18 @@ const networkSchema = z.strictObject({
   /** One private subnet (tasks, Redis, endpoints) per availability zone, in the same order. */
   privateSubnetCidrs: z.array(cidr),
   /** "one-per-az" survives an AZ outage; "single" saves cost where that is acceptable. */
-  natGateways: z.enum(["one-per-az", "single"]).default("one-per-az"),
+  natGateways: z.enum(["one-per-az", "single"]).default(NETWORK_DEFAULTS.natGateways),
   /** Interface endpoints for ECR, CloudWatch Logs and Secrets Manager (the S3 gateway endpoint is always on). */
-  interfaceEndpoints: z.boolean().default(true),
+  interfaceEndpoints: z.boolean().default(NETWORK_DEFAULTS.interfaceEndpoints),
   /** Retention of VPC flow logs. */
-  flowLogRetentionDays: logRetentionDays.default(90),
+  flowLogRetentionDays: logRetentionDays.default(NETWORK_DEFAULTS.flowLogRetentionDays),
 });
 
 const healthCheckSchema = z.strictObject({
-  intervalSeconds: z.number().int().min(5).max(300).default(10),
-  timeoutSeconds: z.number().int().min(2).max(120).default(5),
-  healthyThreshold: z.number().int().min(2).max(10).default(2),
-  unhealthyThreshold: z.number().int().min(2).max(10).default(3),
+  intervalSeconds: z.number().int().min(5).max(300).default(TARGET_HEALTH_CHECK_DEFAULTS.intervalSeconds),
+  timeoutSeconds: z.number().int().min(2).max(120).default(TARGET_HEALTH_CHECK_DEFAULTS.timeoutSeconds),
+  healthyThreshold: z.number().int().min(2).max(10).default(TARGET_HEALTH_CHECK_DEFAULTS.healthyThreshold),
+  unhealthyThreshold: z.number().int().min(2).max(10).default(TARGET_HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
 });
 
 const loadBalancerSchema = z.strictObject({
@@ -75,47 +89,47 @@ const loadBalancerSchema = z.strictObject({
   /** DNS name clients use, on the certificate (point it at the load balancer); production requires it. @default the load balancer's own name */
   hostName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { message: 'expected a DNS name such as "mcp.example.com"' }).optional(),
   /** Stops an accidental destroy of the load balancer; production requires it. */
-  deletionProtection: z.boolean().default(true),
+  deletionProtection: z.boolean().default(LOAD_BALANCER_DEFAULTS.deletionProtection),
   /** Seconds a connection may sit idle; must stay below the server's keep-alive timeout. */
-  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(60),
+  idleTimeoutSeconds: z.number().int().min(1).max(4000).default(LOAD_BALANCER_DEFAULTS.idleTimeoutSeconds),
   /** Port of the test listener that reaches the idle colour. */
-  testListenerPort: port.default(8443),
+  testListenerPort: port.default(LOAD_BALANCER_DEFAULTS.testListenerPort),
   /** Who may reach the test listener (CI runners, the VPN); never the whole internet. */
   testListenerCidrs: z.array(cidr).min(1, { message: "expected at least one CIDR allowed to reach the test listener" }),
   /** Seconds a deregistering target keeps serving in-flight requests. */
-  deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(30),
+  deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(LOAD_BALANCER_DEFAULTS.deregistrationDelaySeconds),
   healthCheck: healthCheckSchema.prefault({}),
   /** Days to keep ALB access logs in S3. */
-  accessLogRetentionDays: z.number().int().min(1).default(90),
+  accessLogRetentionDays: z.number().int().min(1).default(LOAD_BALANCER_DEFAULTS.accessLogRetentionDays),
 });
 
 const serviceSchema = z.strictObject({
   /** Fargate CPU units per task. */
-  cpu: z.number().int().default(512),
+  cpu: z.number().int().default(SERVICE_DEFAULTS.cpu),
   /** Fargate memory (MiB) per task; must be valid for the cpu. */
-  memory: z.number().int().default(1024),
+  memory: z.number().int().default(SERVICE_DEFAULTS.memory),
   /** Port the MCP endpoint listens on (PORT). */
-  containerPort: port.default(8080),
+  containerPort: port.default(SERVICE_DEFAULTS.containerPort),
   /** Port of the Prometheus /metrics listener (METRICS_PORT); never routed by the load balancer. */
-  metricsPort: port.default(9464),
+  metricsPort: port.default(SERVICE_DEFAULTS.metricsPort),
   /** Fewest tasks of a colour that takes traffic. */
-  minTasks: z.number().int().min(1, { message: "expected at least 1 task for a colour that takes traffic" }).default(2),
+  minTasks: z.number().int().min(1, { message: "expected at least 1 task for a colour that takes traffic" }).default(TASK_COUNT_DEFAULTS.minTasks),
   /** Most tasks of a colour. */
-  maxTasks: z.number().int().min(1).default(10),
+  maxTasks: z.number().int().min(1).default(TASK_COUNT_DEFAULTS.maxTasks),
   /** Fewest tasks of the idle colour (0% traffic); a release raises it before shifting traffic. */
-  idleMinTasks: positiveInt.default(1),
+  idleMinTasks: positiveInt.default(TASK_COUNT_DEFAULTS.idleMinTasks),
   /** Seconds ECS waits after SIGTERM before SIGKILL; Fargate allows at most 120. */
-  stopTimeoutSeconds: z.number().int().min(10).max(120, { message: "expected at most 120 seconds, the Fargate maximum" }).default(120),
+  stopTimeoutSeconds: z.number().int().min(10).max(120, { message: "expected at most 120 seconds, the Fargate maximum" }).default(SERVICE_DEFAULTS.stopTimeoutSeconds),
   /** Seconds the server keeps serving after SIGTERM so the load balancer deregisters it first. */
   drainDelaySeconds: z.number().int().min(0).default(15),
   /** HTTP keep-alive timeout of the server; must exceed the load balancer's idle timeout. */
   keepAliveTimeoutSeconds: z.number().int().min(1).default(65),
   /** Seconds ECS ignores failing load balancer health checks after a task starts. */
-  healthCheckGracePeriodSeconds: z.number().int().min(0).default(60),
+  healthCheckGracePeriodSeconds: z.number().int().min(0).default(SERVICE_DEFAULTS.healthCheckGracePeriodSeconds),
   /** Retention of the service's log group. */
-  logRetentionDays: logRetentionDays.default(30),
+  logRetentionDays: logRetentionDays.default(SERVICE_DEFAULTS.logRetentionDays),
   /** ECS Exec into running tasks; off unless debugging needs it. */
-  enableExecuteCommand: z.boolean().default(false),
+  enableExecuteCommand: z.boolean().default(SERVICE_DEFAULTS.enableExecuteCommand),
   /** Base URL the cached_fetch tool may reach. */
   upstreamUrl: z.url({ protocol: /^https?$/, message: "expected an http(s) URL" }),
   /** Seconds a cached upstream response lives in Redis. */
@@ -132,75 +146,75 @@ const serviceSchema = z.strictObject({
 
 const redisSchema = z.strictObject({
   /** Valkey (the open-source fork ElastiCache now leads with) or Redis OSS. */
-  engine: z.enum(["valkey", "redis"]).default("valkey"),
+  engine: z.enum(["valkey", "redis"]).default(REDIS_DEFAULTS.engine),
   /** Engine version, 7.0 or later; its major picks the parameter group family. */
   engineVersion: z
     .string()
     .regex(/^\d+\.\d+$/, { message: 'expected a major.minor engine version such as "8.0"' })
     .refine((v) => Number(v.split(".")[0]) >= 7, { message: "expected 7.0 or later: the server authenticates to the cache with IAM, which older engines lack" })
-    .default("8.0"),
+    .default(REDIS_DEFAULTS.engineVersion),
   /** Node type of every cache node. */
-  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected an ElastiCache node type such as "cache.t4g.small"' }).default("cache.t4g.small"),
+  nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, { message: 'expected an ElastiCache node type such as "cache.t4g.small"' }).default(REDIS_DEFAULTS.nodeType),
   /** Read replicas beside the primary; one or more turns on automatic failover and Multi-AZ. */
-  replicas: positiveInt.max(5).default(1),
+  replicas: positiveInt.max(5).default(REDIS_DEFAULTS.replicas),
   /** Days of daily snapshots to keep. */
-  snapshotRetentionDays: positiveInt.max(35).default(7),
+  snapshotRetentionDays: positiveInt.max(35).default(REDIS_DEFAULTS.snapshotRetentionDays),
   /** What Redis evicts when full: LFU keeps entries asked for often over a flood of paths asked for once. */
   maxmemoryPolicy: z
     .enum(["allkeys-lru", "allkeys-lfu", "volatile-lru", "volatile-lfu", "allkeys-random", "volatile-random", "volatile-ttl", "noeviction"])
-    .default("allkeys-lfu"),
+    .default(REDIS_DEFAULTS.maxmemoryPolicy),
 });
 
 const autoscalingSchema = z.strictObject({
   /** Requests per minute per task that target tracking holds (ALBRequestCountPerTarget). */
-  requestsPerTargetPerMinute: z.number().int().min(1).default(1000),
+  requestsPerTargetPerMinute: z.number().int().min(1).default(AUTOSCALING_DEFAULTS.requestsPerTargetPerMinute),
   /** Percentile of TargetResponseTime that triggers a scale-out. */
-  responseTimeStatistic: z.enum(["p90", "p95", "p99"]).default("p95"),
+  responseTimeStatistic: z.enum(["p90", "p95", "p99"]).default(AUTOSCALING_DEFAULTS.responseTimeStatistic),
   /** Response time (seconds) above which the colour scales out whatever its request rate. */
-  responseTimeThresholdSeconds: z.number().positive().default(1),
+  responseTimeThresholdSeconds: z.number().positive().default(AUTOSCALING_DEFAULTS.responseTimeThresholdSeconds),
   /** Tasks added each time the response time is too high. */
-  responseTimeScaleOutTasks: z.number().int().min(1).default(2),
+  responseTimeScaleOutTasks: z.number().int().min(1).default(AUTOSCALING_DEFAULTS.responseTimeScaleOutTasks),
   /** Seconds after a scale-out before another. */
-  scaleOutCooldownSeconds: z.number().int().min(0).default(60),
+  scaleOutCooldownSeconds: z.number().int().min(0).default(AUTOSCALING_DEFAULTS.scaleOutCooldownSeconds),
   /** Seconds after any scaling before a scale-in. */
-  scaleInCooldownSeconds: z.number().int().min(0).default(300),
+  scaleInCooldownSeconds: z.number().int().min(0).default(AUTOSCALING_DEFAULTS.scaleInCooldownSeconds),
 });
 
 const alarmsSchema = z.strictObject({
   /** Seconds per datapoint. */
-  periodSeconds: z.union([z.literal(10), z.literal(30), z.literal(60), z.literal(300)], { message: "expected 10, 30, 60 or 300" }).default(60),
+  periodSeconds: z.union([z.literal(10), z.literal(30), z.literal(60), z.literal(300)], { message: "expected 10, 30, 60 or 300" }).default(ALARM_EVALUATION_DEFAULTS.periodSeconds),
   /** Datapoints an alarm looks at. */
-  evaluationPeriods: z.number().int().min(1).default(5),
+  evaluationPeriods: z.number().int().min(1).default(ALARM_EVALUATION_DEFAULTS.evaluationPeriods),
   /** Of those, how many must breach (M of N), so one bad minute does not page anyone. */
-  datapointsToAlarm: z.number().int().min(1).default(3),
+  datapointsToAlarm: z.number().int().min(1).default(ALARM_EVALUATION_DEFAULTS.datapointsToAlarm),
   /** Target 5xx responses as a percentage of requests, per colour. */
-  target5xxRatePercent: z.number().positive().max(100).default(5),
+  target5xxRatePercent: z.number().positive().max(100).default(COLOR_ALARM_DEFAULTS.target5xxRatePercent),
   /** Requests per period below which the 5xx rate is not judged (low traffic would flap). */
-  minRequestsForErrorRate: z.number().int().min(1).default(50),
+  minRequestsForErrorRate: z.number().int().min(1).default(COLOR_ALARM_DEFAULTS.minRequestsForErrorRate),
   /** p99 TargetResponseTime (seconds) per colour. */
-  p99ResponseTimeSeconds: z.number().positive().default(2),
+  p99ResponseTimeSeconds: z.number().positive().default(COLOR_ALARM_DEFAULTS.p99ResponseTimeSeconds),
   /** ECS CPU utilisation (%) per colour. */
-  cpuPercent: z.number().positive().max(100).default(80),
+  cpuPercent: z.number().positive().max(100).default(COLOR_ALARM_DEFAULTS.cpuPercent),
   /** ECS memory utilisation (%) per colour. */
-  memoryPercent: z.number().positive().max(100).default(85),
+  memoryPercent: z.number().positive().max(100).default(COLOR_ALARM_DEFAULTS.memoryPercent),
   /** 5xx responses the load balancer itself generates per period. */
-  elb5xxCount: z.number().int().min(0).default(10),
+  elb5xxCount: z.number().int().min(0).default(LOAD_BALANCER_ALARM_DEFAULTS.elb5xxCount),
   /** Connections the load balancer rejects per period (any is a capacity problem). */
-  rejectedConnections: z.number().int().min(0).default(0),
+  rejectedConnections: z.number().int().min(0).default(LOAD_BALANCER_ALARM_DEFAULTS.rejectedConnections),
   /** Redis engine thread CPU (%). */
-  redisEngineCpuPercent: z.number().positive().max(100).default(80),
+  redisEngineCpuPercent: z.number().positive().max(100).default(REDIS_ALARM_DEFAULTS.engineCpuPercent),
   /** Redis host CPU (%). */
-  redisCpuPercent: z.number().positive().max(100).default(90),
+  redisCpuPercent: z.number().positive().max(100).default(REDIS_ALARM_DEFAULTS.cpuPercent),
   /** Redis memory used of maxmemory (%). */
-  redisMemoryPercent: z.number().positive().max(100).default(80),
+  redisMemoryPercent: z.number().positive().max(100).default(REDIS_ALARM_DEFAULTS.memoryPercent),
   /** Keys Redis evicts per period. */
-  redisEvictions: z.number().int().min(0).default(1000),
+  redisEvictions: z.number().int().min(0).default(REDIS_ALARM_DEFAULTS.evictions),
   /** Seconds a replica lags the primary. */
-  redisReplicationLagSeconds: z.number().positive().default(10),
+  redisReplicationLagSeconds: z.number().positive().default(REDIS_ALARM_DEFAULTS.replicationLagSeconds),
   /** Client connections per Redis node. */
-  redisConnections: z.number().int().min(1).default(5000),
+  redisConnections: z.number().int().min(1).default(REDIS_ALARM_DEFAULTS.connections),
   /** Cache operations failing (%), from the server's own metrics. */
-  cacheErrorRatePercent: z.number().positive().max(100).default(5),
+  cacheErrorRatePercent: z.number().positive().max(100).default(COLOR_ALARM_DEFAULTS.cacheErrorRatePercent),
   /** Email addresses subscribed to the alarm topic (each must confirm). */
   emails: z.array(z.email({ message: "expected an email address" })).default([]),
   /** HTTPS endpoints (chat-ops webhooks, paging services) subscribed to the alarm topic. */
@@ -209,11 +223,11 @@ const alarmsSchema = z.strictObject({
 
 const observabilitySchema = z.strictObject({
   /** AWS Distro for OpenTelemetry collector image, pinned. */
-  collectorImage: z.string().regex(/^[\w./-]+:v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/, { message: "expected a collector image pinned to a version, such as public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3" }).default("public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"),
+  collectorImage: z.string().regex(/^[\w./-]+:v?\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?$/, { message: "expected a collector image pinned to a version, such as public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3" }).default(TELEMETRY_DEFAULTS.image),
   /** CloudWatch namespace of the server's own metrics. */
-  metricsNamespace: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/).default("MCPServer"),
+  metricsNamespace: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/).default(TELEMETRY_DEFAULTS.namespace),
   /** Seconds between scrapes of the server's /metrics. */
-  scrapeIntervalSeconds: z.number().int().min(5).max(300).default(30),
+  scrapeIntervalSeconds: z.number().int().min(5).max(300).default(TELEMETRY_DEFAULTS.scrapeIntervalSeconds),
 });
 
 const releaseSchema = z.strictObject({

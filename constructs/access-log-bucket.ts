@@ -1,3 +1,4 @@
+import { LOAD_BALANCER_DEFAULTS } from "../config/defaults";
 import { Construct } from "constructs";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
@@ -73,7 +74,7 @@ export class AccessLogBucket extends Construct {
           id: "expire-logs",
           status: "Enabled",
           filter: [{ prefix: "" }],
-          expiration: [{ days: props.retentionDays ?? 90 }],
+          expiration: [{ days: props.retentionDays ?? LOAD_BALANCER_DEFAULTS.accessLogRetentionDays }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }],
         },
       ],

@@ -1,3 +1,4 @@
+import { ALARM_EVALUATION_DEFAULTS, withDefaults } from "../config/defaults";
 import type { Construct } from "constructs";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 
@@ -23,10 +24,11 @@ type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "evaluationPeriods" | "alarmA
 
 /** A metric alarm with the environment's evaluation window and the topic as alarm and OK action. */
 export function metricAlarm(scope: Construct, id: string, defaults: AlarmDefaults, spec: AlarmSpec): CloudwatchMetricAlarm {
-  const period = defaults.periodSeconds ?? 60;
+  const evaluation = withDefaults(ALARM_EVALUATION_DEFAULTS, defaults);
+  const period = evaluation.periodSeconds;
   return new CloudwatchMetricAlarm(scope, id, {
-    evaluationPeriods: defaults.evaluationPeriods ?? 5,
-    datapointsToAlarm: defaults.datapointsToAlarm ?? 3,
+    evaluationPeriods: evaluation.evaluationPeriods,
+    datapointsToAlarm: evaluation.datapointsToAlarm,
     ...(spec.metricQuery ? {} : { period }),
     ...spec,
     alarmActions: [defaults.topicArn],

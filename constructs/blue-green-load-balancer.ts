@@ -1,3 +1,4 @@
+import { LOAD_BALANCER_DEFAULTS, SERVICE_DEFAULTS, TARGET_HEALTH_CHECK_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener, type LbListenerDefaultAction } from "@cdktf/provider-aws/lib/lb-listener";
@@ -87,10 +88,11 @@ export class BlueGreenLoadBalancer extends Construct {
     if (props.testListenerCidrs.length === 0 || props.testListenerCidrs.some((c) => c.endsWith("/0"))) {
       throw new Error(`BlueGreenLoadBalancer ${id}: testListenerCidrs must list the CI or VPN ranges, never the whole internet`);
     }
-    const targetPort = props.targetPort ?? 8080;
-    const testPort = props.testListenerPort ?? 8443;
+    const o = withDefaults({ ...LOAD_BALANCER_DEFAULTS, targetPort: SERVICE_DEFAULTS.containerPort }, props);
+    const targetPort = o.targetPort;
+    const testPort = o.testListenerPort;
     const https = props.certificateArn !== undefined;
-    const deletionProtection = props.deletionProtection ?? true;
+    const deletionProtection = o.deletionProtection;
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       name: `${name}-alb`,
@@ -124,7 +126,7 @@ export class BlueGreenLoadBalancer extends Construct {
     const logs = new AccessLogBucket(this, "access-logs", {
       name: `${name}-alb`,
       region: props.region,
-      retentionDays: props.accessLogRetentionDays,
+      retentionDays: o.accessLogRetentionDays,
       forceDestroy: !deletionProtection,
     });
     this.loadBalancer = new Lb(this, "alb", {
@@ -133,7 +135,7 @@ export class BlueGreenLoadBalancer extends Construct {
       internal: false,
       subnets: props.publicSubnetIds,
       securityGroups: [this.securityGroup.id],
-      idleTimeout: props.idleTimeoutSeconds ?? 60,
+      idleTimeout: o.idleTimeoutSeconds,
       dropInvalidHeaderFields: true,
       desyncMitigationMode: "defensive",
       enableDeletionProtection: deletionProtection,
@@ -142,7 +144,7 @@ export class BlueGreenLoadBalancer extends Construct {
       dependsOn: [logs.policy],
     });
 
-    const check = props.healthCheck ?? {};
+    const check = withDefaults(TARGET_HEALTH_CHECK_DEFAULTS, props.healthCheck ?? {});
     const makeTargetGroup = (color: Color) =>
       new LbTargetGroup(this, `tg-${color}`, {
         name: resourceNames.targetGroup(name, color),
@@ -150,16 +152,16 @@ export class BlueGreenLoadBalancer extends Construct {
         protocol: "HTTP",
         targetType: "ip",
         vpcId: props.vpcId,
-        deregistrationDelay: String(props.deregistrationDelaySeconds ?? 30),
+        deregistrationDelay: String(o.deregistrationDelaySeconds),
         // Streamed MCP responses vary widely in length; send new requests to the least busy task.
         loadBalancingAlgorithmType: "least_outstanding_requests",
         healthCheck: {
-          path: check.path ?? "/health/ready",
+          path: check.path,
           matcher: "200",
-          interval: check.intervalSeconds ?? 10,
-          timeout: check.timeoutSeconds ?? 5,
-          healthyThreshold: check.healthyThreshold ?? 2,
-          unhealthyThreshold: check.unhealthyThreshold ?? 3,
+          interval: check.intervalSeconds,
+          timeout: check.timeoutSeconds,
+          healthyThreshold: check.healthyThreshold,
+          unhealthyThreshold: check.unhealthyThreshold,
         },
         tags: { Name: `${name}-${color}`, Color: color },
       });
@@ -169,7 +171,7 @@ export class BlueGreenLoadBalancer extends Construct {
       type: "forward",
       forward: { targetGroup: COLORS.map((c) => ({ arn: this.targetGroups[c].arn, weight: split[c] })) },
     });
-    const tls = https ? { protocol: "HTTPS", certificateArn: props.certificateArn, sslPolicy: props.sslPolicy ?? "ELBSecurityPolicy-TLS13-1-2-2021-06" } : { protocol: "HTTP" };
+    const tls = https ? { protocol: "HTTPS", certificateArn: props.certificateArn, sslPolicy: o.sslPolicy } : { protocol: "HTTP" };
 
     this.productionListener = new LbListener(this, https ? "https" : "http", {
       loadBalancerArn: this.loadBalancer.arn,

@@ -1,3 +1,4 @@
+import { ALARM_EVALUATION_DEFAULTS, COLOR_ALARM_DEFAULTS, TELEMETRY_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { resourceNames } from "../config/names";
 import { CloudwatchCompositeAlarm } from "@cdktf/provider-aws/lib/cloudwatch-composite-alarm";
@@ -54,38 +55,39 @@ export class ColorAlarms extends Construct {
   constructor(scope: Construct, id: string, props: ColorAlarmsProps) {
     super(scope, id);
     const { name } = props;
-    const namespace = props.namespace ?? "MCPServer";
-    const period = props.periodSeconds ?? 60;
+    const o = withDefaults({ ...COLOR_ALARM_DEFAULTS, ...ALARM_EVALUATION_DEFAULTS, namespace: TELEMETRY_DEFAULTS.namespace }, props);
+    const namespace = o.namespace;
+    const period = o.periodSeconds;
     const targetGroup = { LoadBalancer: props.loadBalancerArnSuffix, TargetGroup: props.targetGroupArnSuffix };
     const service = { ClusterName: props.clusterName, ServiceName: props.serviceName };
     const server = { environment: props.environment, color: props.color };
     const alb = (metricName: string, stat: string) => ({ metric: { namespace: "AWS/ApplicationELB", metricName, dimensions: targetGroup, period, stat } });
     const own = (metricName: string) => ({ metric: { namespace, metricName, dimensions: server, period, stat: "Sum" } });
-    const minRequests = props.minRequestsForErrorRate ?? 50;
+    const minRequests = o.minRequestsForErrorRate;
     const cacheOps = "FILL(hits, 0) + FILL(misses, 0) + FILL(errors, 0)";
 
     const errorRate = metricAlarm(this, "5xx-rate", props, {
       alarmName: `${name}-5xx-rate`,
-      alarmDescription: `More than ${props.target5xxRatePercent ?? 5}% of ${props.color}'s responses are 5xx (judged only above ${minRequests} requests a period).`,
+      alarmDescription: `More than ${o.target5xxRatePercent}% of ${props.color}'s responses are 5xx (judged only above ${minRequests} requests a period).`,
       metricQuery: [
         { id: "errors", ...alb("HTTPCode_Target_5XX_Count", "Sum") },
         { id: "requests", ...alb("RequestCount", "Sum") },
         { id: "rate", label: "5xx rate (%)", returnData: true, expression: `IF(requests >= ${minRequests}, 100 * FILL(errors, 0) / requests, 0)` },
       ],
       comparisonOperator: "GreaterThanThreshold",
-      threshold: props.target5xxRatePercent ?? 5,
+      threshold: o.target5xxRatePercent,
       // No requests is no evidence of errors.
       treatMissingData: "notBreaching",
     });
     const latency = metricAlarm(this, "p99-latency", props, {
       alarmName: `${name}-p99-response-time`,
-      alarmDescription: `${props.color}'s p99 response time is above ${props.p99ResponseTimeSeconds ?? 2} s.`,
+      alarmDescription: `${props.color}'s p99 response time is above ${o.p99ResponseTimeSeconds} s.`,
       namespace: "AWS/ApplicationELB",
       metricName: "TargetResponseTime",
       dimensions: targetGroup,
       extendedStatistic: "p99",
       comparisonOperator: "GreaterThanThreshold",
-      threshold: props.p99ResponseTimeSeconds ?? 2,
+      threshold: o.p99ResponseTimeSeconds,
       // Percentiles of a handful of requests are noise.
       evaluateLowSampleCountPercentiles: "ignore",
       treatMissingData: "notBreaching",
@@ -130,7 +132,7 @@ export class ColorAlarms extends Construct {
     });
     const cacheErrors = metricAlarm(this, "cache-errors", props, {
       alarmName: `${name}-cache-error-rate`,
-      alarmDescription: `More than ${props.cacheErrorRatePercent ?? 5}% of ${props.color}'s cache operations fail: Redis is unreachable or overloaded (tools still answer, uncached).`,
+      alarmDescription: `More than ${o.cacheErrorRatePercent}% of ${props.color}'s cache operations fail: Redis is unreachable or overloaded (tools still answer, uncached).`,
       metricQuery: [
         { id: "hits", ...own("CacheHits") },
         { id: "misses", ...own("CacheMisses") },
@@ -138,10 +140,10 @@ export class ColorAlarms extends Construct {
         { id: "rate", label: "cache error rate (%)", returnData: true, expression: `IF(${cacheOps} >= 10, 100 * FILL(errors, 0) / (${cacheOps}), 0)` },
       ],
       comparisonOperator: "GreaterThanThreshold",
-      threshold: props.cacheErrorRatePercent ?? 5,
+      threshold: o.cacheErrorRatePercent,
       treatMissingData: "notBreaching",
     });
-    this.alarms = [errorRate, latency, unhealthyHosts, utilisation("CPUUtilization", props.cpuPercent ?? 80), utilisation("MemoryUtilization", props.memoryPercent ?? 85), breaker, cacheErrors];
+    this.alarms = [errorRate, latency, unhealthyHosts, utilisation("CPUUtilization", o.cpuPercent), utilisation("MemoryUtilization", o.memoryPercent), breaker, cacheErrors];
 
     // What users feel, not what the machines feel: CPU and memory page through their own alarms.
     this.unhealthy = new CloudwatchCompositeAlarm(this, "unhealthy", {

@@ -1,3 +1,4 @@
+import { LOAD_BALANCER_ALARM_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { metricAlarm, type AlarmDefaults } from "./alarm";
@@ -19,6 +20,7 @@ export class LoadBalancerAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerAlarmsProps) {
     super(scope, id);
+    const o = withDefaults(LOAD_BALANCER_ALARM_DEFAULTS, props);
     const dimensions = { LoadBalancer: props.loadBalancerArnSuffix };
     this.alarms = [
       metricAlarm(this, "elb-5xx", props, {
@@ -29,7 +31,7 @@ export class LoadBalancerAlarms extends Construct {
         dimensions,
         statistic: "Sum",
         comparisonOperator: "GreaterThanThreshold",
-        threshold: props.elb5xxCount ?? 10,
+        threshold: o.elb5xxCount,
         // The load balancer publishes this metric only when it is not zero.
         treatMissingData: "notBreaching",
       }),
@@ -41,7 +43,7 @@ export class LoadBalancerAlarms extends Construct {
         dimensions,
         statistic: "Sum",
         comparisonOperator: "GreaterThanThreshold",
-        threshold: props.rejectedConnections ?? 0,
+        threshold: o.rejectedConnections,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
         treatMissingData: "notBreaching",

@@ -1,3 +1,4 @@
+import { TELEMETRY_DEFAULTS } from "../config/defaults";
 import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 
@@ -48,7 +49,7 @@ export class McpDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: McpDashboardProps) {
     super(scope, id);
-    const namespace = props.namespace ?? "MCPServer";
+    const namespace = props.namespace ?? TELEMETRY_DEFAULTS.namespace;
     const lb = props.loadBalancerArnSuffix;
     const perColor = (line: (c: DashboardColor, i: number) => MetricLine[]) => props.colors.flatMap(line);
     const alb = (c: DashboardColor, metric: string, options: Record<string, unknown>): MetricLine => [

@@ -1,3 +1,4 @@
+import { TASK_COUNT_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { namePrefix } from "../config/names";
 import { candidateColor, COLORS, minimumTasks, type Color, type ReleaseManifest } from "../config/release-manifest";
@@ -107,7 +108,7 @@ export class McpDeployment extends Construct {
     this.alarmTopic = new AlarmTopic(this, "alarm-topic", { name: `${name}-alarms`, accountId: props.accountId, emails: alarms.emails, httpsEndpoints: alarms.httpsEndpoints });
     const alarmDefaults = { topicArn: this.alarmTopic.topic.arn, periodSeconds: alarms.periodSeconds, evaluationPeriods: alarms.evaluationPeriods, datapointsToAlarm: alarms.datapointsToAlarm };
 
-    const { minTasks = 2, idleMinTasks = 1, maxTasks = 10, allowedHosts = [], ...colorService } = service;
+    const { minTasks, idleMinTasks, maxTasks, allowedHosts = [], ...colorService } = withDefaults(TASK_COUNT_DEFAULTS, service);
     const hostName = props.loadBalancer.hostName;
     // The wiring only this construct knows: where Redis is, who the server signs in as, which Host
     // names reach it, and its public URL (the 401 challenge's resource, never read from a request).

@@ -1,3 +1,4 @@
+import { SERVICE_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { DefaultTokenResolver, StringConcat, TerraformStack, Tokenization } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -103,18 +104,18 @@ export class McpService extends Construct {
   constructor(scope: Construct, id: string, props: McpServiceProps) {
     super(scope, id);
     const { name, color } = props;
-    const containerPort = props.containerPort ?? 8080;
-    const metricsPort = props.metricsPort ?? 9464;
+    const o = withDefaults(SERVICE_DEFAULTS, props);
+    const { containerPort, metricsPort } = o;
     const secrets = props.secrets ?? {};
     const sidecars = props.sidecars ?? [];
     const environment = { ...props.environment, ...Object.assign({}, ...sidecars.map((s) => s.environment)) } as Record<string, string>;
-    const stopTimeout = props.stopTimeoutSeconds ?? 120;
+    const stopTimeout = o.stopTimeoutSeconds;
     const leaked = Object.keys(environment).filter((key) => SECRET_LOOKING_NAME.test(key));
     if (leaked.length > 0) throw new Error(`McpService ${id}: ${leaked.join(", ")} look like secrets; pass them in secrets (Secrets Manager ARNs), not environment`);
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
     this.serviceName = resourceNames.service(name, color);
 
-    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: resourceNames.serviceLogGroup(name, color), retentionInDays: props.logRetentionDays ?? 30 });
+    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: resourceNames.serviceLogGroup(name, color), retentionInDays: o.logRetentionDays });
     this.securityGroup = this.makeSecurityGroup(props, containerPort);
 
     const server: ContainerDefinition = {
@@ -143,7 +144,7 @@ export class McpService extends Construct {
       mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
       stopTimeout,
       healthCheck: {
-        command: props.healthCheckCommand ?? ["CMD", "node", "/app/dist/healthcheck.js"],
+        command: [...o.healthCheckCommand],
         interval: 15,
         timeout: 5,
         retries: 3,
@@ -188,7 +189,7 @@ export class McpService extends Construct {
       statements: [
         ...sidecars.flatMap((s) => s.taskRoleStatements ?? []),
         ...(props.taskRoleStatements ?? []),
-        ...(props.enableExecuteCommand
+        ...(o.enableExecuteCommand
           ? [{ actions: ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"], resources: ["*"] }]
           : []),
       ],
@@ -198,9 +199,9 @@ export class McpService extends Construct {
       family: this.serviceName,
       requiresCompatibilities: ["FARGATE"],
       networkMode: "awsvpc",
-      cpu: String(props.cpu ?? 512),
-      memory: String(props.memory ?? 1024),
-      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: props.cpuArchitecture ?? "X86_64" },
+      cpu: String(o.cpu),
+      memory: String(o.memory),
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: o.cpuArchitecture },
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
       volume: [{ name: "tmp" }],
@@ -211,16 +212,16 @@ export class McpService extends Construct {
       name: this.serviceName,
       cluster: props.clusterArn,
       taskDefinition: this.taskDefinition.arn,
-      desiredCount: props.desiredCount ?? 1,
+      desiredCount: o.desiredCount,
       launchType: "FARGATE",
       platformVersion: "1.4.0",
       networkConfiguration: { subnets: props.subnetIds, securityGroups: [this.securityGroup.id], assignPublicIp: false },
       loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: SERVER_CONTAINER, containerPort }],
-      healthCheckGracePeriodSeconds: props.healthCheckGracePeriodSeconds ?? 60,
+      healthCheckGracePeriodSeconds: o.healthCheckGracePeriodSeconds,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
       deploymentMaximumPercent: 200,
-      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      enableExecuteCommand: o.enableExecuteCommand,
       enableEcsManagedTags: true,
       propagateTags: "SERVICE",
       tags: { Color: color },

@@ -1,3 +1,4 @@
+import { NETWORK_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
@@ -47,6 +48,7 @@ export class Network extends Construct {
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
+    const { natGateways, interfaceEndpoints, flowLogRetentionDays } = withDefaults(NETWORK_DEFAULTS, props);
     const { name, availabilityZones: azs } = props;
     if (azs.length < 2 || props.publicSubnetCidrs.length !== azs.length || props.privateSubnetCidrs.length !== azs.length) {
       throw new Error(`Network ${id}: give two or more availabilityZones and exactly one public and one private subnet CIDR per zone`);
@@ -80,7 +82,7 @@ export class Network extends Construct {
       return subnet;
     });
 
-    const natCount = (props.natGateways ?? "one-per-az") === "single" ? 1 : azs.length;
+    const natCount = natGateways === "single" ? 1 : azs.length;
     const nats = publicSubnets.slice(0, natCount).map((subnet, i) => {
       const eip = new Eip(this, `nat-eip-${azs[i]}`, { domain: "vpc", tags: { Name: `${name}-nat-${azs[i]}` } });
       return new NatGateway(this, `nat-${azs[i]}`, {
@@ -112,7 +114,7 @@ export class Network extends Construct {
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
 
-    this.addFlowLogs(name, props.flowLogRetentionDays ?? 90, props.permissionsBoundaryArn);
+    this.addFlowLogs(name, flowLogRetentionDays, props.permissionsBoundaryArn);
 
     // Image layers come from S3: the gateway endpoint is free and keeps them off NAT.
     new VpcEndpoint(this, "s3-endpoint", {
@@ -122,7 +124,7 @@ export class Network extends Construct {
       routeTableIds: privateRouteTables.map((t) => t.id),
       tags: { Name: `${name}-s3` },
     });
-    if (props.interfaceEndpoints ?? true) this.addInterfaceEndpoints(name, props.region, props.cidr);
+    if (interfaceEndpoints) this.addInterfaceEndpoints(name, props.region, props.cidr);
   }
 
   private addFlowLogs(name: string, retentionDays: number, permissionsBoundary: string | undefined): void {

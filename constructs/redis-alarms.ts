@@ -1,3 +1,4 @@
+import { REDIS_ALARM_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import type { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { metricAlarm, type AlarmDefaults } from "./alarm";
@@ -27,6 +28,7 @@ export class RedisAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisAlarmsProps) {
     super(scope, id);
+    const o = withDefaults(REDIS_ALARM_DEFAULTS, props);
     props.memberClusterIds.forEach((node, index) => {
       const watch = (key: string, metricName: string, statistic: string, threshold: number, description: string, missing: "breaching" | "notBreaching") =>
         this.alarms.push(
@@ -43,13 +45,13 @@ export class RedisAlarms extends Construct {
           }),
         );
       // A node that stops reporting its engine CPU has stopped: treat the silence as an alarm.
-      watch("engine-cpu", "EngineCPUUtilization", "Average", props.engineCpuPercent ?? 80, "the Redis engine thread is busy; commands queue up", "breaching");
-      watch("cpu", "CPUUtilization", "Average", props.cpuPercent ?? 90, "the host CPU is saturated (snapshots, TLS, many connections)", "notBreaching");
-      watch("memory", "DatabaseMemoryUsagePercentage", "Maximum", props.memoryPercent ?? 80, "memory is near maxmemory; evictions follow", "notBreaching");
-      watch("evictions", "Evictions", "Sum", props.evictions ?? 1000, "keys are evicted before their TTL; the cache is too small", "notBreaching");
-      watch("connections", "CurrConnections", "Maximum", props.connections ?? 5000, "unusually many client connections (a connection leak or a task storm)", "notBreaching");
+      watch("engine-cpu", "EngineCPUUtilization", "Average", o.engineCpuPercent, "the Redis engine thread is busy; commands queue up", "breaching");
+      watch("cpu", "CPUUtilization", "Average", o.cpuPercent, "the host CPU is saturated (snapshots, TLS, many connections)", "notBreaching");
+      watch("memory", "DatabaseMemoryUsagePercentage", "Maximum", o.memoryPercent, "memory is near maxmemory; evictions follow", "notBreaching");
+      watch("evictions", "Evictions", "Sum", o.evictions, "keys are evicted before their TTL; the cache is too small", "notBreaching");
+      watch("connections", "CurrConnections", "Maximum", o.connections, "unusually many client connections (a connection leak or a task storm)", "notBreaching");
       // The initial primary reports no lag; replicas do. After a failover the roles swap, so all replicas are watched.
-      if (index > 0) watch("replication-lag", "ReplicationLag", "Maximum", props.replicationLagSeconds ?? 10, "the replica lags the primary; a failover would lose writes", "notBreaching");
+      if (index > 0) watch("replication-lag", "ReplicationLag", "Maximum", o.replicationLagSeconds, "the replica lags the primary; a failover would lose writes", "notBreaching");
     });
   }
 }

@@ -1,3 +1,4 @@
+import { REDIS_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
@@ -63,9 +64,8 @@ export class RedisCache extends Construct {
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
-    const engine = props.engine ?? "valkey";
-    const engineVersion = props.engineVersion ?? "8.0";
-    const replicas = props.replicas ?? 1;
+    const o = withDefaults(REDIS_DEFAULTS, props);
+    const { engine, engineVersion, replicas } = o;
     const major = engineVersion.split(".")[0];
     const groupId = `${props.name}-cache`;
     if (groupId.length > 40) throw new Error(`RedisCache ${id}: "${groupId}" is longer than ElastiCache's 40 characters; shorten name`);
@@ -81,7 +81,7 @@ export class RedisCache extends Construct {
     const parameters = new ElasticacheParameterGroup(this, "parameters", {
       name: `${props.name}-${engine}${major}`,
       family: `${engine}${major}`,
-      parameter: [{ name: "maxmemory-policy", value: props.maxmemoryPolicy ?? "allkeys-lfu" }],
+      parameter: [{ name: "maxmemory-policy", value: o.maxmemoryPolicy }],
       lifecycle: { createBeforeDestroy: true },
     });
 
@@ -102,13 +102,13 @@ export class RedisCache extends Construct {
     });
     const users = new ElasticacheUserGroup(this, "users", { userGroupId: `${groupId}-users`, engine, userIds: [defaultUser.userId, this.clientUser.userId] });
 
-    const slowLog = new CloudwatchLogGroup(this, "slow-log", { name: `/elasticache/${groupId}/slow-log`, retentionInDays: props.logRetentionDays ?? 30 });
+    const slowLog = new CloudwatchLogGroup(this, "slow-log", { name: `/elasticache/${groupId}/slow-log`, retentionInDays: o.logRetentionDays });
     this.replicationGroup = new ElasticacheReplicationGroup(this, "group", {
       replicationGroupId: groupId,
       description: `MCP server cache (${props.name})`,
       engine,
       engineVersion,
-      nodeType: props.nodeType ?? "cache.t4g.small",
+      nodeType: o.nodeType,
       numCacheClusters: 1 + replicas,
       automaticFailoverEnabled: replicas > 0,
       multiAzEnabled: replicas > 0,
@@ -120,7 +120,7 @@ export class RedisCache extends Construct {
       transitEncryptionEnabled: true,
       transitEncryptionMode: "required",
       userGroupIds: [users.userGroupId],
-      snapshotRetentionLimit: props.snapshotRetentionDays ?? 7,
+      snapshotRetentionLimit: o.snapshotRetentionDays,
       snapshotWindow: "03:00-04:00",
       maintenanceWindow: "sun:05:00-sun:06:00",
       autoMinorVersionUpgrade: "true",

@@ -1,3 +1,4 @@
+import { AUTOSCALING_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { resourceNames } from "../config/names";
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
@@ -47,7 +48,8 @@ export class ServiceAutoscaling extends Construct {
   constructor(scope: Construct, id: string, props: ServiceAutoscalingProps) {
     super(scope, id);
     if (props.minTasks > props.maxTasks) throw new Error(`ServiceAutoscaling ${id}: minTasks (${props.minTasks}) must not exceed maxTasks (${props.maxTasks})`);
-    const scaleOutCooldown = props.scaleOutCooldownSeconds ?? 60;
+    const o = withDefaults(AUTOSCALING_DEFAULTS, props);
+    const scaleOutCooldown = o.scaleOutCooldownSeconds;
 
     this.target = new AppautoscalingTarget(this, "target", {
       serviceNamespace: "ecs",
@@ -64,13 +66,13 @@ export class ServiceAutoscaling extends Construct {
       policyType: "TargetTrackingScaling",
       ...scalable,
       targetTrackingScalingPolicyConfiguration: {
-        targetValue: props.requestsPerTargetPerMinute ?? 1000,
+        targetValue: o.requestsPerTargetPerMinute,
         predefinedMetricSpecification: {
           predefinedMetricType: "ALBRequestCountPerTarget",
           resourceLabel: `${props.loadBalancerArnSuffix}/${props.targetGroupArnSuffix}`,
         },
         scaleOutCooldown,
-        scaleInCooldown: props.scaleInCooldownSeconds ?? 300,
+        scaleInCooldown: o.scaleInCooldownSeconds,
       },
     });
 
@@ -82,13 +84,13 @@ export class ServiceAutoscaling extends Construct {
         adjustmentType: "ChangeInCapacity",
         cooldown: scaleOutCooldown,
         metricAggregationType: "Maximum",
-        stepAdjustment: [{ metricIntervalLowerBound: "0", scalingAdjustment: props.responseTimeScaleOutTasks ?? 2 }],
+        stepAdjustment: [{ metricIntervalLowerBound: "0", scalingAdjustment: o.responseTimeScaleOutTasks }],
       },
     });
-    const statistic = props.responseTimeStatistic ?? "p95";
+    const statistic = o.responseTimeStatistic;
     this.responseTimeAlarm = new CloudwatchMetricAlarm(this, "response-time-alarm", {
       alarmName: `${props.serviceName}-scale-out-response-time`,
-      alarmDescription: `Scales ${props.serviceName} out while its ${statistic} response time is above ${props.responseTimeThresholdSeconds ?? 1} s. A scaling trigger, not a page.`,
+      alarmDescription: `Scales ${props.serviceName} out while its ${statistic} response time is above ${o.responseTimeThresholdSeconds} s. A scaling trigger, not a page.`,
       namespace: "AWS/ApplicationELB",
       metricName: "TargetResponseTime",
       dimensions: { LoadBalancer: props.loadBalancerArnSuffix, TargetGroup: props.targetGroupArnSuffix },
@@ -97,7 +99,7 @@ export class ServiceAutoscaling extends Construct {
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
       comparisonOperator: "GreaterThanThreshold",
-      threshold: props.responseTimeThresholdSeconds ?? 1,
+      threshold: o.responseTimeThresholdSeconds,
       // No requests means no latency problem; an idle colour must not scale itself out.
       treatMissingData: "notBreaching",
       alarmActions: [responseTime.arn],

@@ -1,3 +1,4 @@
+import { SERVICE_DEFAULTS, TELEMETRY_DEFAULTS, withDefaults } from "../config/defaults";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
@@ -60,18 +61,19 @@ export class TelemetrySidecar extends Construct implements Sidecar {
 
   constructor(scope: Construct, id: string, props: TelemetrySidecarProps) {
     super(scope, id);
-    const metricsPort = props.metricsPort ?? 9464;
-    this.namespace = props.namespace ?? "MCPServer";
-    const retentionInDays = props.logRetentionDays ?? 30;
+    const o = withDefaults({ ...TELEMETRY_DEFAULTS, metricsPort: SERVICE_DEFAULTS.metricsPort, logRetentionDays: SERVICE_DEFAULTS.logRetentionDays }, props);
+    const metricsPort = o.metricsPort;
+    this.namespace = o.namespace;
+    const retentionInDays = o.logRetentionDays;
     // The literal name, not a token, so the synthesized collector config reads as it will run.
     const emfLogGroup = resourceNames.sidecarLogGroup(props.name, props.color, "metrics");
     const emfLogs = new CloudwatchLogGroup(this, "emf", { name: emfLogGroup, retentionInDays });
     const collectorLogs = new CloudwatchLogGroup(this, "logs", { name: resourceNames.sidecarLogGroup(props.name, props.color, "collector"), retentionInDays });
 
-    this.config = collectorConfig({ ...props, metricsPort, namespace: this.namespace, emfLogGroup, scrapeIntervalSeconds: props.scrapeIntervalSeconds ?? 30 });
+    this.config = collectorConfig({ ...props, metricsPort, namespace: this.namespace, emfLogGroup, scrapeIntervalSeconds: o.scrapeIntervalSeconds });
     this.container = {
       name: "otel-collector",
-      image: props.image ?? "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3",
+      image: o.image,
       // Telemetry must never take the server down with it.
       essential: false,
       // Left writable: ADOT does not document a read-only root filesystem as supported, and an
