@@ -255,6 +255,11 @@ export const environmentSchema = z
       /** The only account this stack may be applied to. */
       accountId: z.string().regex(/^\d{12}$/, { message: "expected a 12-digit AWS account id" }),
       region,
+      /** GitHub's OIDC provider, when the account has one already (an account holds one per issuer); the bootstrap stack creates it otherwise. */
+      githubOidcProviderArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/, { message: "expected the ARN of token.actions.githubusercontent.com's OIDC provider" })
+        .optional(),
     }),
     /** GitHub repository (owner/name) that owns this deployment; tags every resource. */
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),

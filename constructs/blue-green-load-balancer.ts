@@ -32,7 +32,7 @@ export interface BlueGreenLoadBalancerProps {
   readonly vpcId: string;
   /** IPv4 range of the VPC; the load balancer may reach targets only inside it. Required. */
   readonly vpcCidr: string;
-  /** Public subnets, two or more availability zones. Required. */
+  /** Subnets of the load balancer, in two or more availability zones: public ones, or private ones when `internal`. Required. */
   readonly publicSubnetIds: string[];
   /** Percentage of production traffic per colour, summing to 100 (from the release manifest). Required. */
   readonly weights: Record<Color, number>;
@@ -40,6 +40,10 @@ export interface BlueGreenLoadBalancerProps {
   readonly testColor: Color;
   /** CIDRs allowed to reach the test listener. Required; never 0.0.0.0/0. */
   readonly testListenerCidrs: string[];
+  /** An internal load balancer, in private subnets, reachable only from inside the network (clientCidrs). @default false: internet-facing */
+  readonly internal?: boolean;
+  /** Who may reach the production listener. @default ["0.0.0.0/0"], or the VPC's CIDR when internal */
+  readonly clientCidrs?: string[];
   /** ACM certificate; without one the listeners speak plain HTTP (allowed outside production only). @default no HTTPS */
   readonly certificateArn?: string;
   /** DNS name clients use (on the certificate), for the test listener URL. @default the load balancer's DNS name */
@@ -100,14 +104,15 @@ export class BlueGreenLoadBalancer extends Construct {
       vpcId: props.vpcId,
       tags: { Name: `${name}-alb` },
     });
+    const clients = props.clientCidrs ?? (props.internal ? [props.vpcCidr] : ["0.0.0.0/0"]);
     const ingress = [
-      ...[80, ...(https ? [443] : [])].map((port) => ({ id: `public-${port}`, port, cidr: "0.0.0.0/0" })),
+      ...[80, ...(https ? [443] : [])].flatMap((port) => clients.map((cidr, i) => ({ id: cidr === "0.0.0.0/0" ? `public-${port}` : `clients-${port}-${i}`, port, cidr }))),
       ...props.testListenerCidrs.map((cidr, i) => ({ id: `test-${i}`, port: testPort, cidr })),
     ];
     for (const rule of ingress) {
       new VpcSecurityGroupIngressRule(this, `ingress-${rule.id}`, {
         securityGroupId: this.securityGroup.id,
-        description: rule.port === testPort ? "Test listener" : `Public ${rule.port}`,
+        description: rule.port === testPort ? "Test listener" : rule.cidr === "0.0.0.0/0" ? `Public ${rule.port}` : `Clients ${rule.port}`,
         ipProtocol: "tcp",
         fromPort: rule.port,
         toPort: rule.port,
@@ -132,7 +137,7 @@ export class BlueGreenLoadBalancer extends Construct {
     this.loadBalancer = new Lb(this, "alb", {
       name: resourceNames.loadBalancer(name),
       loadBalancerType: "application",
-      internal: false,
+      internal: props.internal ?? false,
       subnets: props.publicSubnetIds,
       securityGroups: [this.securityGroup.id],
       idleTimeout: o.idleTimeoutSeconds,

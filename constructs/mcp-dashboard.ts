@@ -93,13 +93,18 @@ export class McpDashboard extends Construct {
         ]),
         yAxis: { left: { min: 0, max: 100 } },
       },
-      {
-        title: "Redis memory (%) and evictions",
-        metrics: props.redisMemberClusterIds.flatMap((node) => [
-          ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", node, { stat: "Maximum", label: `${node} memory %` }],
-          ["AWS/ElastiCache", "Evictions", "CacheClusterId", node, { stat: "Sum", label: `${node} evictions`, yAxis: "right" }],
-        ]),
-      },
+      // CloudWatch refuses a widget with no metrics: a deployment without Redis has no Redis widget.
+      ...(props.redisMemberClusterIds.length > 0
+        ? [
+            {
+              title: "Redis memory (%) and evictions",
+              metrics: props.redisMemberClusterIds.flatMap((node) => [
+                ["AWS/ElastiCache", "DatabaseMemoryUsagePercentage", "CacheClusterId", node, { stat: "Maximum", label: `${node} memory %` }],
+                ["AWS/ElastiCache", "Evictions", "CacheClusterId", node, { stat: "Sum", label: `${node} evictions`, yAxis: "right" }],
+              ]),
+            },
+          ]
+        : []),
       { title: "Circuit breaker (0 closed, 1 half-open, 2 open)", metrics: perColor((c) => [server(c, "CircuitBreakerState", { stat: "Maximum", label: c.color })]), yAxis: { left: { min: 0, max: 2 } } },
       { title: "Server request duration (s, from /metrics)", metrics: perColor((c) => [server(c, "RequestDuration", { stat: "Average", label: `${c.color} average` })]) },
       { title: "Error log lines", metrics: perColor((c) => [[c.errorLogMetric.namespace, c.errorLogMetric.metricName, { stat: "Sum", label: c.color }]]) },

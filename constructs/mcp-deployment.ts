@@ -41,14 +41,24 @@ export interface McpDeploymentAlarmOptions extends Partial<Omit<ColorAlarmOption
   readonly redisConnections?: number;
 }
 
+/** A VPC that exists already: its id and CIDR, and its subnets (the load balancer's and the tasks'). */
+export interface ExistingNetwork {
+  readonly vpcId: string;
+  readonly vpcCidr: string;
+  /** Subnets of an internet-facing load balancer; unused when it is internal. */
+  readonly publicSubnetIds: string[];
+  /** Subnets of the tasks and the cache (and of an internal load balancer), with a route out for the image pull and the upstream. */
+  readonly privateSubnetIds: string[];
+}
+
 export interface McpDeploymentProps {
   /** Environment name; every resource is named `mcp-<environment>-...`. Required. */
   readonly environment: string;
   /** Region and account of the environment. Required. */
   readonly region: string;
   readonly accountId: string;
-  /** The VPC to build: CIDR, zones and subnets. Required. */
-  readonly network: Omit<NetworkProps, "name" | "region" | "permissionsBoundaryArn">;
+  /** The VPC to build (CIDR, zones and subnets), or one that exists already. Required. */
+  readonly network: Omit<NetworkProps, "name" | "region" | "permissionsBoundaryArn"> | ExistingNetwork;
   /** What each colour runs and how traffic is split: the release manifest. Required. */
   readonly release: ReleaseManifest;
   /** The load balancer: who may reach the test listener, and TLS. Required (testListenerCidrs). */
@@ -57,8 +67,8 @@ export interface McpDeploymentProps {
   readonly serverEnvironment: Record<string, string>;
   /** Each colour's service: cpu, memory, task counts, ... @default McpService's defaults and the task counts above */
   readonly service?: McpDeploymentServiceOptions;
-  /** The cache. @default RedisCache's defaults */
-  readonly redis?: Omit<RedisCacheProps, "name" | "vpcId" | "subnetIds">;
+  /** The cache, or false for a server that needs none. @default RedisCache's defaults */
+  readonly redis?: Omit<RedisCacheProps, "name" | "vpcId" | "subnetIds"> | false;
   /** The telemetry collector in each task. @default TelemetrySidecar's defaults */
   readonly telemetry?: ColorTelemetryOptions;
   /** Each colour's scaling policy. @default ServiceAutoscaling's defaults */
@@ -76,8 +86,9 @@ export interface McpDeploymentProps {
  * and alarms, and the platform's alarms and dashboard. The building blocks are exported too.
  */
 export class McpDeployment extends Construct {
-  public readonly network: Network;
-  public readonly redis: RedisCache;
+  /** The VPC it built; undefined with an existing one. */
+  public readonly network?: Network;
+  public readonly redis?: RedisCache;
   public readonly loadBalancer: BlueGreenLoadBalancer;
   public readonly cluster: ServiceCluster;
   public readonly alarmTopic: AlarmTopic;
@@ -91,15 +102,21 @@ export class McpDeployment extends Construct {
     const service = props.service ?? {};
     const alarms = props.alarms ?? {};
 
-    this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn });
-    this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: this.network.vpc.id, subnetIds: this.network.privateSubnetIds });
+    let net: ExistingNetwork;
+    if ("vpcId" in props.network) net = props.network;
+    else {
+      this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn });
+      net = { vpcId: this.network.vpc.id, vpcCidr: props.network.cidr, publicSubnetIds: this.network.publicSubnetIds, privateSubnetIds: this.network.privateSubnetIds };
+    }
+    if (props.redis !== false) this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: net.vpcId, subnetIds: net.privateSubnetIds });
+    const redis = this.redis;
     this.loadBalancer = new BlueGreenLoadBalancer(this, "load-balancer", {
       ...props.loadBalancer,
       name,
       region,
-      vpcId: this.network.vpc.id,
-      vpcCidr: props.network.cidr,
-      publicSubnetIds: this.network.publicSubnetIds,
+      vpcId: net.vpcId,
+      vpcCidr: net.vpcCidr,
+      publicSubnetIds: props.loadBalancer.internal ? net.privateSubnetIds : net.publicSubnetIds,
       weights: { blue: release.colors.blue.weight, green: release.colors.green.weight },
       testColor: candidateColor(release),
       targetPort: service.containerPort,
@@ -114,9 +131,7 @@ export class McpDeployment extends Construct {
     // names reach it, and its public URL (the 401 challenge's resource, never read from a request).
     const environment = {
       ...props.serverEnvironment,
-      REDIS_URL: this.redis.url,
-      REDIS_IAM_USER: this.redis.clientUser.userId,
-      REDIS_IAM_CACHE_ID: this.redis.replicationGroup.replicationGroupId,
+      ...(redis ? { REDIS_URL: redis.url, REDIS_IAM_USER: redis.clientUser.userId, REDIS_IAM_CACHE_ID: redis.replicationGroup.replicationGroupId } : {}),
       AWS_REGION: region,
       ALLOWED_HOSTS: [this.loadBalancer.loadBalancer.dnsName, ...(hostName ? [hostName] : []), ...allowedHosts].join(","),
       MCP_RESOURCE_URL: `${this.loadBalancer.productionUrl}/mcp`,
@@ -128,9 +143,9 @@ export class McpDeployment extends Construct {
         color,
         region,
         cluster: { arn: this.cluster.cluster.arn, name: this.cluster.cluster.name },
-        network: { vpcId: this.network.vpc.id, vpcCidr: props.network.cidr, subnetIds: this.network.privateSubnetIds },
+        network: { vpcId: net.vpcId, vpcCidr: net.vpcCidr, subnetIds: net.privateSubnetIds },
         loadBalancer: this.loadBalancer,
-        redis: this.redis,
+        redis,
         image: release.colors[color].image,
         version: release.colors[color].version,
         // The same rule the release CLI reasons with, so its view of capacity and the stack's agree.
@@ -147,17 +162,19 @@ export class McpDeployment extends Construct {
     const lbArnSuffix = this.loadBalancer.loadBalancer.arnSuffix;
     const platformAlarms = [
       ...new LoadBalancerAlarms(this, "alarms-load-balancer", { ...alarmDefaults, name, loadBalancerArnSuffix: lbArnSuffix, elb5xxCount: alarms.elb5xxCount, rejectedConnections: alarms.rejectedConnections }).alarms,
-      ...new RedisAlarms(this, "alarms-redis", {
-        ...alarmDefaults,
-        name,
-        memberClusterIds: this.redis.memberClusterIds,
-        engineCpuPercent: alarms.redisEngineCpuPercent,
-        cpuPercent: alarms.redisCpuPercent,
-        memoryPercent: alarms.redisMemoryPercent,
-        evictions: alarms.redisEvictions,
-        replicationLagSeconds: alarms.redisReplicationLagSeconds,
-        connections: alarms.redisConnections,
-      }).alarms,
+      ...(redis
+        ? new RedisAlarms(this, "alarms-redis", {
+            ...alarmDefaults,
+            name,
+            memberClusterIds: redis.memberClusterIds,
+            engineCpuPercent: alarms.redisEngineCpuPercent,
+            cpuPercent: alarms.redisCpuPercent,
+            memoryPercent: alarms.redisMemoryPercent,
+            evictions: alarms.redisEvictions,
+            replicationLagSeconds: alarms.redisReplicationLagSeconds,
+            connections: alarms.redisConnections,
+          }).alarms
+        : []),
     ];
     this.dashboard = new McpDashboard(this, "dashboard", {
       name,
@@ -166,7 +183,7 @@ export class McpDeployment extends Construct {
       namespace: this.colors.blue.telemetry.namespace,
       loadBalancerArnSuffix: lbArnSuffix,
       clusterName: this.cluster.cluster.name,
-      redisMemberClusterIds: this.redis.memberClusterIds,
+      redisMemberClusterIds: redis?.memberClusterIds ?? [],
       colors: COLORS.map((color) => ({
         color,
         targetGroupArnSuffix: this.loadBalancer.targetGroups[color].arnSuffix,

@@ -70,6 +70,8 @@ export interface McpServiceProps {
   readonly taskRoleStatements?: PolicyStatement[];
   /** ARN of the permissions boundary put on the task and execution roles. @default none */
   readonly permissionsBoundaryArn?: string;
+  /** Paths the server may write on its otherwise read-only root filesystem, each an empty task volume. ECS Exec's agent paths are added when it is on. @default ["/tmp"] */
+  readonly writablePaths?: string[];
   /** CPU architecture of the image. @default "X86_64" */
   readonly cpuArchitecture?: "X86_64" | "ARM64";
 }
@@ -110,6 +112,9 @@ export class McpService extends Construct {
     const sidecars = props.sidecars ?? [];
     const environment = { ...props.environment, ...Object.assign({}, ...sidecars.map((s) => s.environment)) } as Record<string, string>;
     const stopTimeout = o.stopTimeoutSeconds;
+    // The SSM agent that ECS Exec runs in the container writes its state and logs here.
+    const execPaths = o.enableExecuteCommand ? ["/var/lib/amazon/ssm", "/var/log/amazon/ssm"] : [];
+    const writable = [...new Set([...(props.writablePaths ?? ["/tmp"]), ...execPaths])].map((path) => ({ path, volume: path.replace(/^\/+/, "").replace(/[^A-Za-z0-9]+/g, "-") || "root" }));
     const leaked = Object.keys(environment).filter((key) => SECRET_LOOKING_NAME.test(key));
     if (leaked.length > 0) throw new Error(`McpService ${id}: ${leaked.join(", ")} look like secrets; pass them in secrets (Secrets Manager ARNs), not environment`);
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
@@ -141,7 +146,7 @@ export class McpService extends Construct {
       // Sidecars (the collector) start first and stop last, so the drain window's telemetry is kept.
       ...(sidecars.length > 0 ? { dependsOn: sidecars.map((s) => ({ containerName: s.container.name, condition: "START" })) } : {}),
       readonlyRootFilesystem: true,
-      mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
+      mountPoints: writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
       stopTimeout,
       healthCheck: {
         command: [...o.healthCheckCommand],
@@ -204,7 +209,7 @@ export class McpService extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: o.cpuArchitecture },
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
-      volume: [{ name: "tmp" }],
+      volume: writable.map((w) => ({ name: w.volume })),
       containerDefinitions: JSON.stringify(containers),
     });
 

@@ -18,6 +18,8 @@ export interface BootstrapAccount {
   readonly accountId: string;
   readonly region: string;
   readonly repository: string;
+  /** GitHub's OIDC provider in the account, if it exists already. @default created by the stack */
+  readonly githubOidcProviderArn?: string;
   readonly environments: readonly EnvironmentConfig[];
 }
 
@@ -40,10 +42,13 @@ export function bootstrapAccounts(environments: readonly EnvironmentConfig[]): B
         ...(other.repository !== first.repository
           ? [`repository: "${other.repository}" differs from "${first.repository}" of ${first.name}, which shares account ${accountId}; one account's image repository is pushed to from one GitHub repository`]
           : []),
+        ...(other.aws.githubOidcProviderArn !== first.aws.githubOidcProviderArn
+          ? [`aws.githubOidcProviderArn: differs from ${first.name}'s, which shares account ${accountId}; an account has one GitHub OIDC provider, so give every environment in it the same value (or none)`]
+          : []),
       ];
       if (problems.length > 0) errors.push(new ConfigError(environmentFile(other.name), problems));
     }
-    return { stackId: `bootstrap-${accountId}`, accountId, region: first.aws.region, repository: first.repository, environments: members };
+    return { stackId: `bootstrap-${accountId}`, accountId, region: first.aws.region, repository: first.repository, githubOidcProviderArn: first.aws.githubOidcProviderArn, environments: members };
   });
   if (errors.length > 0) throw new AggregateConfigError(errors);
   return accounts;
@@ -85,11 +90,12 @@ export class BootstrapStack extends TerraformStack {
     new TerraformOutput(this, "state_buckets", { value: buckets.map((b) => b.bucket.bucket), description: "Terraform state buckets of the environment stacks" });
 
     this.imageRepository = new ImageRepository(this, "image-repository");
-    const oidc = new GithubOidcProvider(this, "github-oidc");
+    // An account holds one provider per issuer: use the one it has, else create it.
+    const oidcProviderArn = account.githubOidcProviderArn ?? new GithubOidcProvider(this, "github-oidc").provider.arn;
     const imagePush = new GithubActionsRole(this, "image-push", {
       name: "github-mcp-image-push",
       description: `Pushes the server image from the main branch of ${account.repository}`,
-      oidcProviderArn: oidc.provider.arn,
+      oidcProviderArn,
       repository: account.repository,
       // Pushing an image changes nothing that runs (tags are immutable, releases name digests), so main alone may push.
       subjects: ["ref:refs/heads/main"],
@@ -102,7 +108,7 @@ export class BootstrapStack extends TerraformStack {
         accountId: account.accountId,
         region: account.region,
         repository: account.repository,
-        oidcProviderArn: oidc.provider.arn,
+        oidcProviderArn,
         stateBucket: environment.stateBackend.bucket,
         imageRepositoryArn: this.imageRepository.repository.arn,
         executeCommand: environment.service.enableExecuteCommand,
@@ -115,6 +121,6 @@ export class BootstrapStack extends TerraformStack {
       new TerraformOutput(this, `${environment.name}_workload_boundary_arn`, { value: roles.boundary.policy.arn, description: `Permissions boundary of every role of the ${environment.name} stack` });
     }
     new TerraformOutput(this, "image_repository_url", { value: this.imageRepository.repository.repositoryUrl, description: "Where the workflow pushes the server image" });
-    new TerraformOutput(this, "github_oidc_provider_arn", { value: oidc.provider.arn });
+    new TerraformOutput(this, "github_oidc_provider_arn", { value: oidcProviderArn });
   }
 }

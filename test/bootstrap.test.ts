@@ -40,6 +40,24 @@ describe("bootstrapAccounts", () => {
     expect(() => bootstrapAccounts([staging, dev])).toThrow(/dev\.json is invalid:\n {2}- aws\.region: "us-east-1" differs from "eu-west-1" of staging, which shares account 111111111111; .*use the same region or a separate account/);
   });
 
+  it("uses the account's existing GitHub OIDC provider when the config names one, and creates none", () => {
+    const staging = validConfig("staging");
+    const existing = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+    const [account] = bootstrapAccounts([{ ...staging, aws: { ...staging.aws, githubOidcProviderArn: existing } }]);
+    const json = synthBootstrap(account);
+    expect(resourcesOf(json, "aws_iam_openid_connect_provider")).toEqual({});
+    const trusted = Object.values(policyDocuments(json))
+      .flat()
+      .flatMap((s) => (s.actions?.includes("sts:AssumeRoleWithWebIdentity") ? s.principals!.flatMap((p) => p.identifiers) : []));
+    expect(new Set(trusted)).toEqual(new Set([existing]));
+  });
+
+  it("refuses environments of one account that name different OIDC providers", () => {
+    const staging = validConfig("staging");
+    const dev = { ...staging, name: "dev", aws: { ...staging.aws, githubOidcProviderArn: "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" } };
+    expect(() => bootstrapAccounts([staging, dev])).toThrow(/dev\.json is invalid:\n {2}- aws\.githubOidcProviderArn: differs from staging's/);
+  });
+
   it("creates a state bucket in another region with a provider for that region", () => {
     const staging = validConfig("staging");
     const [account] = bootstrapAccounts([{ ...staging, stateBackend: { bucket: "far-state", region: "us-east-1" } }]);
