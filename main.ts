@@ -1,5 +1,5 @@
 import * as path from "node:path";
-import { AggregateConfigError } from "./config/load";
+import { reportOperatorError } from "./config/errors";
 import { buildApp } from "./stacks/app";
 
 try {
@@ -10,7 +10,5 @@ try {
   console.error(`synthesized ${stacks.length} stacks into ${path.relative(process.cwd(), path.join(app.outdir, "stacks")) || "."}: ${stacks.join(", ")}`);
 } catch (error) {
   // Bad config is the user's to fix: show the message, not a stack trace.
-  if (!(error instanceof AggregateConfigError)) throw error;
-  console.error(error.message);
-  process.exitCode = 1;
+  process.exitCode = reportOperatorError(error);
 }

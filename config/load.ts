@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
+import { OperatorError } from "./errors";
 import { environmentSchema, type EnvironmentConfig } from "./schema";
 import { releaseManifestSchema, type ReleaseManifest } from "./release-manifest";
 
@@ -16,7 +17,7 @@ function projectRoot(from: string): string {
 }
 
 /** Bad configuration: one message listing every bad field by path, meant for a person, not a stack trace. */
-export class ConfigError extends Error {
+export class ConfigError extends OperatorError {
   constructor(
     readonly file: string,
     readonly problems: readonly string[],
@@ -139,7 +140,7 @@ export function loadAllEnvironments(dir = CONFIG_DIR): Environment[] {
   return environments;
 }
 
-export class AggregateConfigError extends Error {
+export class AggregateConfigError extends OperatorError {
   constructor(readonly errors: readonly ConfigError[]) {
     super(errors.map((e) => e.message).join("\n"));
     this.name = "AggregateConfigError";

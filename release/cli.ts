@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { AggregateConfigError, CONFIG_DIR, ConfigError, loadEnvironment } from "../config/load";
+import { reportOperatorError } from "../config/errors";
+import { CONFIG_DIR, loadEnvironment } from "../config/load";
 import { awsClients, SdkReleaseAws, type ReleaseAws } from "./aws";
 import { systemClock, type Clock } from "./clock";
 import { refuseExampleValues } from "../config/deployable";
@@ -9,11 +10,10 @@ import { rollback } from "./commands/rollback";
 import { status } from "./commands/status";
 import { verify } from "./commands/verify";
 import type { ReleaseContext } from "./context";
-import { ReleaseError } from "./errors";
 import { GitRecorder, type ReleaseRecorder } from "./git";
 import { manifestStore } from "./manifest-store";
 import { Reporter } from "./report";
-import { TerraformError, TerraformStackApplier, type StackApplier } from "./terraform";
+import { TerraformStackApplier, type StackApplier } from "./terraform";
 
 /** The parts a command runs with; tests replace the ones that reach AWS, Terraform or time. */
 export interface CliDependencies {
@@ -111,11 +111,7 @@ export async function main(argv: readonly string[], deps: CliDependencies = defa
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    if (error instanceof ReleaseError || error instanceof TerraformError || error instanceof ConfigError || error instanceof AggregateConfigError) {
-      deps.writeError(`error: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return reportOperatorError(error, deps.writeError);
   }
 }
 

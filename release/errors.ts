@@ -1,8 +1,10 @@
+import { OperatorError } from "../config/errors";
+
 /**
  * An expected failure of a release: unsafe input, an unhealthy colour, an alarm, a timeout.
  * The CLI prints its message as one line and exits non-zero; anything else is a bug and keeps its stack.
  */
-export class ReleaseError extends Error {
+export class ReleaseError extends OperatorError {
   constructor(message: string) {
     super(message);
     this.name = "ReleaseError";

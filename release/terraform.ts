@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { OperatorError } from "../config/errors";
 import type { ReleaseManifest } from "../config/release-manifest";
 import { buildApp } from "../stacks/app";
 
@@ -23,7 +24,7 @@ export interface PlanOptions {
   readonly refresh?: boolean;
 }
 
-export class TerraformError extends Error {}
+export class TerraformError extends OperatorError {}
 
 /**
  * What `cdktf diff|deploy <stack>` does, in-process: the release CLI plans a manifest it holds in

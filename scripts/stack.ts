@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { refuseExampleValues } from "../config/deployable";
-import { AggregateConfigError, ConfigError, loadEnvironment } from "../config/load";
+import { reportOperatorError } from "../config/errors";
+import { loadEnvironment } from "../config/load";
 import { TerraformError, TerraformStackApplier } from "../release/terraform";
 
 // `npm run diff -- <env> [--no-refresh]`: a plan of one environment, which `cdktf diff` cannot make
@@ -34,7 +35,5 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  if (!(error instanceof TerraformError || error instanceof AggregateConfigError || error instanceof ConfigError)) throw error;
-  console.error(`error: ${error.message}`);
-  process.exitCode = 1;
+  process.exitCode = reportOperatorError(error);
 });

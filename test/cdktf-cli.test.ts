@@ -35,6 +35,12 @@ describe("the cdktf CLI, as a user runs it", () => {
     for (const stack of stacksIn(viaCli)) expect(stackJson(viaCli, stack)).toBe(stackJson(viaNpm, stack));
   }, 120_000);
 
+  it("`npx cdktf list` names every stack", () => {
+    const list = run("npx", ["cdktf", "list", "--output", path.join(scratch, "list")]);
+    expect(list.code).toBe(0);
+    for (const stack of ["staging", "production", "bootstrap-111111111111", "bootstrap-222222222222"]) expect(list.output).toMatch(new RegExp(`^${stack}\\s`, "m"));
+  }, 120_000);
+
   it("`npx cdktf diff staging` plans offline with the offline-plan switch on", () => {
     const env = { [OFFLINE_PLAN_VARIABLE]: "1", ...mirrorEnvironment(scratch) };
     const diff = run("npx", ["cdktf", "diff", "staging", "--output", path.join(scratch, "diff")], env);
