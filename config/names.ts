@@ -18,6 +18,9 @@ export function arnOf(partitionRegion: string, service: string, region: string, 
   return `arn:${partitionOf(partitionRegion)}:${service}:${region}:${account}:${resource}`;
 }
 
+/** The production listener's port: 443 (HTTPS) with a certificate, where 80 only redirects; else 80 (HTTP). */
+export const productionListenerPort = (hasCertificate: boolean) => (hasCertificate ? 443 : 80);
+
 /** The project tag on every resource, and the folder of the environments' state in the state bucket. */
 export const PROJECT = "mcp-deploy";
 

@@ -7,7 +7,7 @@ import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { COLORS, type Color } from "../config/release-manifest";
-import { resourceNames } from "../config/names";
+import { productionListenerPort, resourceNames } from "../config/names";
 import { AccessLogBucket } from "./access-log-bucket";
 
 export interface TargetHealthCheck {
@@ -180,7 +180,7 @@ export class BlueGreenLoadBalancer extends Construct {
 
     this.productionListener = new LbListener(this, https ? "https" : "http", {
       loadBalancerArn: this.loadBalancer.arn,
-      port: https ? 443 : 80,
+      port: productionListenerPort(https),
       ...tls,
       defaultAction: [forward(weights)],
     });
