@@ -48,6 +48,12 @@ describe("the cdktf CLI, as a user runs it", () => {
     expect(diff.output).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy/);
   }, 180_000);
 
+  it("`npx cdktf output staging` reads the stack's outputs (none yet, offline: no state)", () => {
+    const env = { [OFFLINE_PLAN_VARIABLE]: "1", ...mirrorEnvironment(scratch) };
+    const output = run("npx", ["cdktf", "output", "staging", "--output", path.join(scratch, "output")], env);
+    expect({ code: output.code, errors: output.output.match(/Error: .*/g) ?? [] }).toEqual({ code: 0, errors: [] });
+  }, 180_000);
+
   it("without the switch, the stack keeps its S3 backend and real account check", () => {
     const outdir = path.join(scratch, "real");
     expect(run("npm", ["run", "--silent", "synth"], { CDKTF_OUTDIR: outdir, [OFFLINE_PLAN_VARIABLE]: "" }).code).toBe(0);
