@@ -47,6 +47,10 @@ export const resourceNames = {
   serviceLogGroup: (prefix: string, color: Color | string) => `/ecs/${prefix}/${color}`,
   /** A sidecar's log group (`collector`, and `metrics` for the EMF records), under the service's. */
   sidecarLogGroup: (prefix: string, color: Color | string, sidecar: string) => `/ecs/${prefix}/${color}/${sidecar}`,
+  /** A GitHub Actions role of an environment: its pull requests' plan role, or its deploy role. */
+  githubRole: (prefix: string, purpose: "plan" | "deploy") => `github-${prefix}-${purpose}`,
+  /** The account's role that pushes the server image from main. */
+  imagePushRole: "github-mcp-image-push",
   /** The permissions boundary of every role of the environment. */
   workloadBoundary: (prefix: string) => `${prefix}-workload-boundary`,
 };

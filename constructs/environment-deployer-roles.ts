@@ -1,4 +1,4 @@
-import { namePrefix, stateKey } from "../config/names";
+import { namePrefix, resourceNames, stateKey } from "../config/names";
 import { Construct } from "constructs";
 import { deployStatements, planDenyStatements, readStatements, type DeployerScope } from "./deployer-permissions";
 import { GithubActionsRole } from "./github-actions-role";
@@ -69,14 +69,14 @@ export class EnvironmentDeployerRoles extends Construct {
 
     this.plan = new GithubActionsRole(this, "plan", {
       ...common,
-      name: `github-${prefix}-plan`,
+      name: resourceNames.githubRole(prefix, "plan"),
       description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}`,
       subjects: ["pull_request"],
       policies: { read: readStatements(permissions), deny: planDenyStatements() },
     });
     this.deploy = new GithubActionsRole(this, "deploy", {
       ...common,
-      name: `github-${prefix}-deploy`,
+      name: resourceNames.githubRole(prefix, "deploy"),
       description: `Applies and releases ${props.environment} from the ${props.environment} environment of ${props.repository}`,
       subjects: [`environment:${props.environment}`],
       policies: { read: readStatements(permissions), ...deployStatements(permissions) },

@@ -9,7 +9,7 @@ import { GithubActionsRole } from "../constructs/github-actions-role";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { ImageRepository } from "../constructs/image-repository";
 import { StateBucket } from "../constructs/state-bucket";
-import { PROJECT } from "../config/names";
+import { PROJECT, resourceNames } from "../config/names";
 
 /** One AWS account to bootstrap, and the environments that live in it. */
 export interface BootstrapAccount {
@@ -93,7 +93,7 @@ export class BootstrapStack extends TerraformStack {
     // An account holds one provider per issuer: use the one it has, else create it.
     const oidcProviderArn = account.githubOidcProviderArn ?? new GithubOidcProvider(this, "github-oidc").provider.arn;
     const imagePush = new GithubActionsRole(this, "image-push", {
-      name: "github-mcp-image-push",
+      name: resourceNames.imagePushRole,
       description: `Pushes the server image from the main branch of ${account.repository}`,
       oidcProviderArn,
       repository: account.repository,

@@ -164,7 +164,7 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
   const statements = Object.values(
     deployStatements({
       environment,
-      namePrefix: `mcp-${environment}`,
+      namePrefix: namePrefix(environment),
       projectTag: "mcp-deploy",
       accountId: config.aws.accountId,
       region: config.aws.region,
@@ -185,7 +185,7 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
   });
 
   it("covers the names the environment stack gives its resources", () => {
-    const prefix = `mcp-${environment}`;
+    const prefix = namePrefix(environment);
     for (const name of [...names("aws_cloudwatch_metric_alarm", "alarm_name"), ...names("aws_cloudwatch_composite_alarm", "alarm_name"), ...names("aws_iam_role", "name"), ...names("aws_sns_topic", "name")]) {
       expect(name).toMatch(new RegExp(`^${prefix}-`));
     }

@@ -1,3 +1,5 @@
+import { COLORS } from "../config/release-manifest";
+import { namePrefix, resourceNames } from "../config/names";
 import { parse } from "yaml";
 import { resourcesOf, synthStack, type TerraformJson } from "./support/fixtures";
 
@@ -63,16 +65,16 @@ describe.each(["staging", "production"] as const)("observability of %s", (name) 
   });
 
   it("has per-colour alarms for 5xx rate, p99 latency, unhealthy hosts, CPU, memory, breaker and cache errors", () => {
-    for (const color of ["blue", "green"]) {
-      const names = alarms.map((a) => a.alarm_name).filter((n) => n.startsWith(`mcp-${name}-${color}-`));
+    for (const color of COLORS) {
+      const names = alarms.map((a) => a.alarm_name).filter((n) => n.startsWith(`${resourceNames.service(namePrefix(name), color)}-`));
       expect(names.sort()).toEqual(
-        ["5xx-rate", "cache-error-rate", "circuit-breaker-open", "cpu", "memory", "p99-response-time", "scale-out-response-time", "unhealthy-hosts"].map((s) => `mcp-${name}-${color}-${s}`),
+        ["5xx-rate", "cache-error-rate", "circuit-breaker-open", "cpu", "memory", "p99-response-time", "scale-out-response-time", "unhealthy-hosts"].map((s) => `${resourceNames.service(namePrefix(name), color)}-${s}`),
       );
     }
   });
 
   it("gates each colour with one composite alarm over what users feel", () => {
-    expect(composites.map((c) => c.alarm_name).sort()).toEqual([`mcp-${name}-blue-unhealthy`, `mcp-${name}-green-unhealthy`]);
+    expect(composites.map((c) => c.alarm_name).sort()).toEqual(COLORS.map((c) => resourceNames.unhealthyAlarm(resourceNames.service(namePrefix(name), c))));
     for (const composite of composites) expect(composite.alarm_rule.match(/ALARM\(/g)).toHaveLength(4);
   });
 

@@ -1,3 +1,5 @@
+import { namePrefix } from "../config/names";
+import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 import { SECRET_LOOKING_NAME } from "../config/schema";
 import { resourcesOf, synthStack, type TerraformJson } from "./support/fixtures";
 
@@ -59,7 +61,7 @@ describe.each(["staging", "production"] as const)("security posture of %s", (nam
     const [account] = provider.allowed_account_ids as string[];
     const roles = all("aws_iam_role");
     expect(roles.length).toBeGreaterThan(0);
-    for (const [, role] of roles) expect([role.name, role.permissions_boundary]).toEqual([role.name, `arn:aws:iam::${account}:policy/mcp-${name}-workload-boundary`]);
+    for (const [, role] of roles) expect([role.name, role.permissions_boundary]).toEqual([role.name, workloadBoundaryArn(provider.region as string, account, namePrefix(name))]);
   });
 
   it("sets a retention period on every log group", () => {

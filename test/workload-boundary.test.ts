@@ -1,3 +1,4 @@
+import { namePrefix, resourceNames } from "../config/names";
 import { loadEnvironment, type Environment } from "../config/load";
 import { bootstrapAccounts } from "../stacks/bootstrap-stack";
 import { policyDocuments, synthBootstrap, type IamStatement } from "./support/bootstrap";
@@ -19,7 +20,7 @@ function synthesizeBoth(environment: Environment) {
   const [account] = bootstrapAccounts([environment.config]);
   const bootstrap = synthBootstrap(account);
 
-  const [boundaryId, boundaryPolicy] = Object.entries(resourcesOf(bootstrap, "aws_iam_policy")).find(([, p]) => p.name === `mcp-${name}-workload-boundary`) ?? [];
+  const [boundaryId, boundaryPolicy] = Object.entries(resourcesOf(bootstrap, "aws_iam_policy")).find(([, p]) => p.name === resourceNames.workloadBoundary(namePrefix(name))) ?? [];
   const boundary: IamStatement[] = boundaryId ? policyDocuments(bootstrap)[documentId(boundaryPolicy!.policy)] : [];
 
   const resolve = (resource: string): string => {
@@ -55,7 +56,7 @@ describe.each(["staging", "production"] as const)("the workload boundary of %s",
   const { boundary, boundaryName, roles, grants, blocked } = synthesizeBoth(environment);
 
   it("is created by the bootstrap stack of the environment's account", () => {
-    expect(boundaryName).toBe(`mcp-${name}-workload-boundary`);
+    expect(boundaryName).toBe(resourceNames.workloadBoundary(namePrefix(name)));
     expect(boundary.length).toBeGreaterThan(0);
   });
 

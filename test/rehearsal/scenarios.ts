@@ -1,3 +1,4 @@
+import { namePrefix, resourceNames } from "../../config/names";
 import { parse as parseYaml } from "yaml";
 import type { EnvironmentConfig } from "../../config/schema";
 import type { AccountModel, Call, Principal } from "./account";
@@ -42,7 +43,7 @@ function stateCalls(stack: RenderedStack, principal: Principal, write: boolean):
 
 /** 1 and 7: the deploy role applies every resource of the stack, and runs the release CLI's calls. */
 export function deployRole(model: AccountModel, bootstrap: RenderedStack, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
-  const principal = githubRole(model, bootstrap, `github-mcp-${config.name}-deploy`, `deploy role (${config.name})`);
+  const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "deploy"), `deploy role (${config.name})`);
   return {
     allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal)],
     deny: [],
@@ -78,7 +79,7 @@ const resourceTags = (stack: RenderedStack, address: string) => tagContext(stack
  * refused every change the deploy role may make, the state object itself, and any secret's value.
  */
 export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
-  const principal = githubRole(model, bootstrap, `github-mcp-${config.name}-plan`, `plan role (${config.name})`);
+  const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "plan"), `plan role (${config.name})`);
   const reads = providerCallsOf(model, stack, principal, ["read"]);
   const revealsSecret = (c: Call) => c.action === "secretsmanager:GetSecretValue";
   const changes = providerCallsOf(model, stack, principal, ["create", "update", "delete"]).filter((c) => !isReadOnly(c.action));
