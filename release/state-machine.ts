@@ -70,7 +70,7 @@ export function defaultVersion(image: string): string {
 }
 
 /** Puts a new image on the candidate (0%) colour and raises its capacity to match the live colour. */
-export function planDeploy(manifest: ReleaseManifest, image: string, version: string, live: ColorObservation, policy: ReleasePolicy): ReleaseManifest {
+export function planDeploy(manifest: ReleaseManifest, image: string, version: string, live: Pick<ColorObservation, "runningTasks">, policy: ReleasePolicy): ReleaseManifest {
   const problem = imageProblem(image);
   if (problem) throw new ReleaseError(`--image ${image}: ${problem}`);
   if (!VERSION.test(version)) throw new ReleaseError(`--version "${version}": expected letters, digits, ".", "_", "+" or "-" (what the server accepts as APP_VERSION)`);

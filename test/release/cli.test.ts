@@ -123,6 +123,26 @@ describe("release deploy", () => {
       ]),
     );
   });
+
+  it("in a dry run without AWS still prints the manifest change, with the candidate at the minimum tasks", async () => {
+    harness = cliHarness(settledManifest());
+    harness.aws.observe = async () => {
+      throw new AwsError("ecs:DescribeServices", Object.assign(new Error("Could not load credentials from any providers"), { name: "CredentialsProviderError" }));
+    };
+    expect(await release("deploy", "--env", "staging", "--image", TAGGED, "--dry-run")).toBe(0);
+    expect(harness.out).toEqual(expect.arrayContaining([`+ colors.green.image: "${TAGGED}"`, "+ colors.green.minTasks: 2"]));
+    expect(harness.out.join("\n")).toMatch(/dry run without AWS \(AWS ecs:DescribeServices failed: CredentialsProviderError: .*\): blue's running tasks are unknown/);
+    expect(harness.applier.applied).toEqual([]);
+  });
+
+  it("without --dry-run, refuses to deploy when AWS cannot be reached", async () => {
+    harness = cliHarness(settledManifest());
+    harness.aws.observe = async () => {
+      throw new AwsError("ecs:DescribeServices", new Error("denied"));
+    };
+    expect(await release("deploy", "--env", "staging", "--image", TAGGED)).toBe(1);
+    expect(harness.err).toEqual(["error: AWS ecs:DescribeServices failed: denied"]);
+  });
 });
 
 describe("release promote", () => {
