@@ -142,11 +142,13 @@ export function remainingSteps(manifest: ReleaseManifest, policy: ReleasePolicy)
  * Moves the candidate to `percent` of traffic, refusing when it cannot take traffic (invariant 3).
  * At 100% the candidate becomes stable; the old colour keeps its running task count as its
  * minimum until the final bake passes (finishPromotion), so a rollback lands on warm capacity.
+ * `observed` undefined is a dry run that could not reach AWS: it only shows the manifest change,
+ * so the readiness check is left out (the caller says so) and the old colour's floor is the minimum.
  */
 export function planStep(
   manifest: ReleaseManifest,
   percent: number,
-  observed: Record<Color, ColorObservation>,
+  observed: Record<Color, ColorObservation> | undefined,
   policy: ReleasePolicy,
 ): ReleaseManifest {
   const candidate = candidateColor(manifest);
@@ -154,13 +156,13 @@ export function planStep(
   if (!Number.isInteger(percent) || percent <= current || percent > 100) {
     throw new ReleaseError(`cannot move ${candidate} from ${current}% to ${percent}%: a promotion step must be a whole percentage above the current one, at most 100`);
   }
-  const problem = trafficProblem(manifest, candidate, observed[candidate]);
+  const problem = observed && trafficProblem(manifest, candidate, observed[candidate]);
   if (problem) throw new ReleaseError(`refusing to move traffic to ${candidate}: ${problem}`);
   const old = manifest.stable;
   if (percent < 100) {
     return checked(manifest, { ...manifest, colors: withWeights(manifest, { [candidate]: percent, [old]: 100 - percent } as Record<Color, number>) });
   }
-  const held = Math.min(policy.maxTasks, Math.max(policy.minTasks, observed[old].runningTasks, manifest.colors[old].minTasks ?? 0));
+  const held = Math.min(policy.maxTasks, Math.max(policy.minTasks, observed?.[old].runningTasks ?? 0, manifest.colors[old].minTasks ?? 0));
   return checked(manifest, {
     ...manifest,
     stable: candidate,

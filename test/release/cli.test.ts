@@ -245,6 +245,18 @@ describe("release promote", () => {
     expect(harness.out.filter((l) => l.includes("dry run: green"))).toHaveLength(3);
     expect(harness.config.read()).toEqual(deployed());
   });
+
+  it("in a dry run without AWS still shows every step's manifest change, and says readiness went unchecked", async () => {
+    harness = cliHarness(deployed());
+    harness.aws.observe = async () => {
+      throw new AwsError("ecs:DescribeServices", new Error("Could not load credentials from any providers"));
+    };
+    expect(await release("promote", "--env", "staging", "--dry-run")).toBe(0);
+    expect(harness.out.join("\n")).toMatch(/dry run without AWS \(AWS ecs:DescribeServices failed: .*\): the candidate's readiness is not checked/);
+    expect(harness.out.filter((l) => l.includes("dry run: green"))).toHaveLength(3);
+    expect(harness.applier.applied).toEqual([]);
+    expect(harness.config.read()).toEqual(deployed());
+  });
 });
 
 describe("release rollback", () => {
