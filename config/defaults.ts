@@ -69,6 +69,9 @@ export const LOAD_BALANCER_ALARM_DEFAULTS = { elb5xxCount: 10, rejectedConnectio
 
 export const REDIS_ALARM_DEFAULTS = { engineCpuPercent: 80, cpuPercent: 90, memoryPercent: 80, evictions: 1000, replicationLagSeconds: 10, connections: 5000 } as const;
 
+/** How long a Terraform plan or apply waits for the state lock that another run holds (release.lockTimeoutSeconds). */
+export const LOCK_TIMEOUT_DEFAULT_SECONDS = 300;
+
 type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T extends readonly (infer U)[] ? Widen<U>[] : T;
 
 /**

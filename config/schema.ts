@@ -5,6 +5,7 @@ import {
   COLOR_ALARM_DEFAULTS,
   LOAD_BALANCER_ALARM_DEFAULTS,
   LOAD_BALANCER_DEFAULTS,
+  LOCK_TIMEOUT_DEFAULT_SECONDS,
   NETWORK_DEFAULTS,
   REDIS_ALARM_DEFAULTS,
   REDIS_DEFAULTS,
@@ -243,6 +244,8 @@ const releaseSchema = z.strictObject({
   bakeSeconds: z.number().int().min(0).default(300),
   /** Seconds a deploy waits for every target of the new colour to turn healthy. */
   healthyTimeoutSeconds: z.number().int().min(30).default(600),
+  /** Seconds every Terraform plan and apply of a release or deploy waits for the state lock another run holds (-lock-timeout). */
+  lockTimeoutSeconds: z.number().int().min(0).max(3600).default(LOCK_TIMEOUT_DEFAULT_SECONDS),
 });
 
 export const environmentSchema = z

@@ -115,12 +115,7 @@ export function readStatements(scope: DeployerScope): PolicyStatement[] {
     },
     { sid: "ListState", actions: ["s3:ListBucket"], resources: [arn.stateBucket] },
     { sid: "ReadState", actions: ["s3:GetObject"], resources: [arn.stateObject] },
-    {
-      sid: "LockState",
-      // S3-native locking (use_lockfile): every plan writes and removes a lock object beside the state.
-      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-      resources: [arn.lockObject],
-    },
+    // Reading the lock object tells a plan without locking (-lock=false, pull requests) nothing it needs; taking the lock is the deploy role's.
   ];
 }
 
@@ -452,6 +447,13 @@ function identityAndStorageStatements(scope: DeployerScope): PolicyStatement[] {
       sid: "WriteState",
       actions: ["s3:PutObject"],
       resources: [arn.stateObject],
+    },
+    {
+      sid: "LockState",
+      // S3-native locking (use_lockfile): every locking plan and apply writes and removes a lock
+      // object beside the state. Pull-request plans run with -lock=false, so the plan role has none.
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: [arn.lockObject],
     },
     {
       sid: "ManageEnvironmentRoles",

@@ -2,6 +2,8 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { OperatorError } from "../config/errors";
 import type { ReleaseManifest } from "../config/release-manifest";
+import { LOCK_TIMEOUT_DEFAULT_SECONDS } from "../config/defaults";
+import { loadAllEnvironments } from "../config/load";
 import { buildApp } from "../stacks/app";
 
 /** Applies one environment's stack. The release CLI talks to infrastructure only through this, so tests can replace it. */
@@ -22,6 +24,17 @@ export interface PlanOptions {
    * @default true
    */
   readonly refresh?: boolean;
+  /**
+   * Take the state lock, waiting up to the environment's `release.lockTimeoutSeconds` for another
+   * run to release it. Pull requests plan with false (-lock=false): their role may not write the
+   * lock, and a release must never wait on a pull request. @default true
+   */
+  readonly lock?: boolean;
+}
+
+/** Terraform's lock arguments for a call: none taken, or wait this long for it. */
+export function lockArguments(lock: boolean, timeoutSeconds: number): string[] {
+  return lock ? [`-lock-timeout=${timeoutSeconds}s`] : ["-lock=false"];
 }
 
 export class TerraformError extends OperatorError {}
@@ -38,23 +51,32 @@ export class TerraformStackApplier implements StackApplier {
   ) {}
 
   async plan(environment: string, release?: ReleaseManifest, options: PlanOptions = {}): Promise<boolean> {
-    this.prepare(environment, release);
+    const { lockTimeoutSeconds } = this.prepare(environment, release);
     const refresh = options.refresh === false ? ["-refresh=false"] : [];
-    const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", ...refresh, "-out=plan.tfplan"], [0, 2]);
+    const lock = lockArguments(options.lock ?? true, lockTimeoutSeconds);
+    const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", ...refresh, ...lock, "-out=plan.tfplan"], [0, 2]);
     return code === 2;
   }
 
   async apply(environment: string): Promise<void> {
     await this.plan(environment);
     // Apply exactly the plan just shown, never a fresh one computed after it.
-    this.terraform(environment, ["apply", "-input=false", "plan.tfplan"], [0]);
+    const { lockTimeoutSeconds } = this.releasePolicy(environment);
+    this.terraform(environment, ["apply", "-input=false", ...lockArguments(true, lockTimeoutSeconds), "plan.tfplan"], [0]);
   }
 
-  private prepare(environment: string, release?: ReleaseManifest): void {
-    const app = buildApp(this.outdir, release ? { [environment]: release } : {});
+  private prepare(environment: string, release?: ReleaseManifest): { lockTimeoutSeconds: number } {
+    const environments = loadAllEnvironments();
+    const app = buildApp(this.outdir, release ? { [environment]: release } : {}, environments);
     if (!app.node.tryFindChild(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${app.node.children.map((c) => c.node.id).join(", ")}`);
     app.synth();
     this.terraform(environment, ["init", "-input=false"], [0]);
+    return this.releasePolicy(environment, environments);
+  }
+
+  /** The release settings of a stack's environment (a bootstrap stack has none: the default lock timeout). */
+  private releasePolicy(stack: string, environments = loadAllEnvironments()): { lockTimeoutSeconds: number } {
+    return environments.find((e) => e.config.name === stack)?.config.release ?? { lockTimeoutSeconds: LOCK_TIMEOUT_DEFAULT_SECONDS };
   }
 
   private terraform(environment: string, args: string[], okCodes: number[]): number {

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { refuseExampleValues } from "../config/deployable";
 import { reportOperatorError } from "../config/errors";
 import { loadEnvironment } from "../config/load";
-import { TerraformError, TerraformStackApplier } from "../release/terraform";
+import { lockArguments, TerraformError, TerraformStackApplier } from "../release/terraform";
 
 // `npm run diff -- <env> [--no-refresh]`: a plan of one environment, which `cdktf diff` cannot make
 // without refreshing (pull requests must not: see the README). `npm run deploy -- <env>`: the
@@ -16,8 +16,9 @@ program
   .argument("<environment>", "environment name (a file in config/environments)")
   .description("synthesize and show the Terraform plan")
   .option("--no-refresh", "plan against the recorded state without reading resources back (pull requests: their role may not read secrets)")
-  .action(async (environment: string, options: { refresh: boolean }) => {
-    const changes = await applier.plan(environment, undefined, { refresh: options.refresh });
+  .option("--no-lock", "plan without taking the state lock (pull requests: their role may not write it, and a release must not wait on them)")
+  .action(async (environment: string, options: { refresh: boolean; lock: boolean }) => {
+    const changes = await applier.plan(environment, undefined, { refresh: options.refresh, lock: options.lock });
     console.error(changes ? `${environment}: the plan has changes` : `${environment}: no changes`);
   });
 
@@ -29,7 +30,9 @@ program
     const { config, release } = loadEnvironment(environment);
     // Example accounts, documentation ranges and unread alarms synthesize fine but must never reach AWS.
     refuseExampleValues(config, release);
-    const deploy = spawnSync("cdktf", ["deploy", environment, "--auto-approve"], { stdio: "inherit" });
+    // cdktf deploy passes no lock flag of its own: Terraform reads these for the plan and apply it runs.
+    const lock = lockArguments(true, config.release.lockTimeoutSeconds).join(" ");
+    const deploy = spawnSync("cdktf", ["deploy", environment, "--auto-approve"], { stdio: "inherit", env: { ...process.env, TF_CLI_ARGS_plan: lock, TF_CLI_ARGS_apply: lock } });
     if (deploy.error) throw new TerraformError(`could not run cdktf: ${deploy.error.message}`);
     process.exitCode = deploy.status ?? 1;
   });

@@ -130,7 +130,7 @@ describe("the GitHub workflows", () => {
     it("runs on pull requests, tests, synthesizes and plans every environment", () => {
       expect(Object.keys(pr.on)).toEqual(["pull_request"]);
       const runs = Object.values(pr.jobs).flatMap((job) => job.steps.map((s) => s.run ?? ""));
-      expect(runs).toEqual(expect.arrayContaining(["npm test", "npm run synth", 'npm run diff -- "$ENVIRONMENT" --no-refresh']));
+      expect(runs).toEqual(expect.arrayContaining(["npm test", "npm run synth", 'npm run diff -- "$ENVIRONMENT" --no-refresh --no-lock']));
       const matrix = (pr.jobs.plan as Job & { strategy: { matrix: { include: { environment: string }[] } } }).strategy.matrix.include;
       expect(matrix.map((m) => m.environment).sort()).toEqual(listEnvironments());
     });

@@ -68,9 +68,10 @@ describe("EnvironmentDeployerRoles", () => {
     expect(trustSubjects("deploy")).toEqual(["repo:acme/widgets:environment:staging"]);
   });
 
-  it("gives the plan role no write beyond the state lock", () => {
+  it("gives the plan role no write at all, not even the state lock (pull requests plan with -lock=false)", () => {
     const writes = readStatements(scope).filter((s) => s.actions!.some((a) => /:(Put|Delete|Create|Update|Modify)/.test(a)));
-    expect(writes.map((s) => [s.sid, s.resources])).toEqual([["LockState", ["arn:aws:s3:::acme-tfstate/mcp-deploy/staging.tfstate.tflock"]]]);
+    expect(writes).toEqual([]);
+    expect(bySid(everyDeployStatement, "LockState").resources).toEqual(["arn:aws:s3:::acme-tfstate/mcp-deploy/staging.tfstate.tflock"]);
   });
 
   it("uses wildcards only in read verbs, never a whole service", () => {

@@ -23,8 +23,8 @@ function githubRole(model: AccountModel, bootstrap: RenderedStack, name: string,
   return model.role(bootstrap.arn(role.address), label);
 }
 
-/** The Terraform state object, its lock and their bucket, as the S3 backend of the stack names them. */
-function stateCalls(stack: RenderedStack, principal: Principal, write: boolean): Call[] {
+/** The Terraform state object, its lock (unless -lock=false) and their bucket, as the S3 backend of the stack names them. */
+function stateCalls(stack: RenderedStack, principal: Principal, write: boolean, lock = true): Call[] {
   const s3 = (stack.json.terraform as { backend?: { s3?: Record<string, unknown> } }).backend?.s3;
   if (!s3) return [];
   const object = `arn:${stack.account.partition}:s3:::${s3.bucket}/${s3.key}`;
@@ -34,9 +34,9 @@ function stateCalls(stack: RenderedStack, principal: Principal, write: boolean):
   return [
     call(principal, "s3:ListBucket", `arn:${stack.account.partition}:s3:::${s3.bucket}`, why),
     call(principal, "s3:GetObject", object, why),
-    call(principal, "s3:GetObject", `${object}.tflock`, why),
-    call(principal, "s3:PutObject", `${object}.tflock`, why, sse),
-    call(principal, "s3:DeleteObject", `${object}.tflock`, why),
+    ...(lock
+      ? [call(principal, "s3:GetObject", `${object}.tflock`, why), call(principal, "s3:PutObject", `${object}.tflock`, why, sse), call(principal, "s3:DeleteObject", `${object}.tflock`, why)]
+      : []),
     ...(write ? [call(principal, "s3:PutObject", object, why, sse)] : []),
   ];
 }
@@ -75,8 +75,9 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal): Call[] {
 const resourceTags = (stack: RenderedStack, address: string) => tagContext(stack.tagsOf(address), "aws:ResourceTag");
 
 /**
- * 2: the plan role reads what a refreshing plan reads and writes only the state lock. It must be
- * refused every change the deploy role may make, the state object itself, and any secret's value.
+ * 2: the plan role reads what a refreshing plan reads and writes nothing: pull requests plan with
+ * -lock=false, so they never hold the lock a release waits for. It must be refused every change
+ * the deploy role may make, the state object and its lock, and any secret's value.
  */
 export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
   const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "plan"), `plan role (${config.name})`);
@@ -93,14 +94,14 @@ export function planRole(model: AccountModel, bootstrap: RenderedStack, stack: R
     identityPolicies: [...principal.identityPolicies, { name: "later-grant", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "secretsmanager:*", Resource: "*" }] } }],
   };
   return {
-    allow: [...stateCalls(stack, principal, false), ...reads.filter((c) => !revealsSecret(c))],
+    allow: [...stateCalls(stack, principal, false, false), ...reads.filter((c) => !revealsSecret(c))],
     deny: [
       ...reads.filter(revealsSecret),
       // Any secret of the account, whether this stack declares it or another team adds it later.
       ...[...resourcesOf(stack, "aws_secretsmanager_secret").map((s) => stack.arn(s.address)), anySecret].flatMap((arn) =>
         [principal, widened].map((p) => call(p, "secretsmanager:GetSecretValue", arn, `a pull request reading ${arn}`)),
       ),
-      ...state.filter((c) => c.action === "s3:PutObject" && !c.resource.endsWith(".tflock")),
+      ...state.filter((c) => c.action === "s3:PutObject"),
       ...changes,
     ],
   };

@@ -44,7 +44,8 @@ describe("TerraformStackApplier", () => {
   it("plans the environment's stack in its own folder, saving the plan it reports", async () => {
     fakeTerraform(2);
     await expect(applier().plan("production")).resolves.toBe(true);
-    expect(recorded()).toEqual(["production init -input=false", "production plan -input=false -detailed-exitcode -out=plan.tfplan"]);
+    // A release waits for a lock another run holds, up to release.lockTimeoutSeconds (default 300).
+    expect(recorded()).toEqual(["production init -input=false", "production plan -input=false -detailed-exitcode -lock-timeout=300s -out=plan.tfplan"]);
     expect(weightsIn("production")).toEqual([100, 0]);
   });
 
@@ -60,7 +61,13 @@ describe("TerraformStackApplier", () => {
   it("applies exactly the plan it saved", async () => {
     fakeTerraform(2);
     await applier().apply("staging");
-    expect(recorded().slice(-1)).toEqual(["staging apply -input=false plan.tfplan"]);
+    expect(recorded().slice(-1)).toEqual(["staging apply -input=false -lock-timeout=300s plan.tfplan"]);
+  });
+
+  it("plans a pull request without the lock or a refresh, so it never holds what a release waits for", async () => {
+    fakeTerraform(0);
+    await applier().plan("staging", undefined, { refresh: false, lock: false });
+    expect(recorded().slice(-1)).toEqual(["staging plan -input=false -detailed-exitcode -refresh=false -lock=false -out=plan.tfplan"]);
   });
 
   it("stops with a clear error when Terraform fails or the environment is unknown", async () => {
