@@ -177,7 +177,18 @@ describe("the GitHub workflows", () => {
       const build = image.steps.find((s) => s.uses?.startsWith("docker/build-push-action@"))!;
       expect(build.with).toMatchObject({ context: "server", file: "server/Dockerfile", push: true });
       expect(String(build.with!.tags).trim().split("\n")).toEqual(listEnvironments().sort().reverse().map((env) => `\${{ steps.registry-${env}.outputs.registry }}/mcp-server:\${{ github.sha }}`));
-      expect(image.outputs.digest).toBe("${{ steps.build.outputs.digest }}");
+      expect(image.outputs.digest).toBe("${{ steps.existing.outputs.digest || steps.build.outputs.digest }}");
+    });
+
+    it("reuses the commit's image on a re-run instead of pushing a new digest under an immutable tag", () => {
+      const steps = (deploy.jobs.image as Job).steps;
+      const existing = steps.findIndex((s) => s.id === "existing");
+      const build = steps.findIndex((s) => s.id === "build");
+      expect(existing).toBeGreaterThan(steps.findIndex((s) => s.uses?.startsWith("docker/setup-buildx-action@")));
+      expect(existing).toBeLessThan(build);
+      expect(steps[build]).toMatchObject({ if: "steps.existing.outputs.digest == ''" });
+      expect(steps[existing].run).toMatch(/imagetools inspect/);
+      expect(steps[existing].run).toMatch(/different images in the two registries/);
     });
   });
 });
