@@ -21,6 +21,9 @@ export function arnOf(partitionRegion: string, service: string, region: string, 
 /** The production listener's port: 443 (HTTPS) with a certificate, where 80 only redirects; else 80 (HTTP). */
 export const productionListenerPort = (hasCertificate: boolean) => (hasCertificate ? 443 : 80);
 
+/** The prefix of releasedImageTag. */
+export const RELEASED_IMAGE_TAG_PREFIX = "release-";
+
 /** The project tag on every resource, and the folder of the environments' state in the state bucket. */
 export const PROJECT = "mcp-deploy";
 
@@ -51,6 +54,8 @@ export const resourceNames = {
   githubRole: (prefix: string, purpose: "plan" | "deploy") => `github-${prefix}-${purpose}`,
   /** The account's role that pushes the server image from main. */
   imagePushRole: "github-mcp-image-push",
+  /** The tag a release puts on every image it deploys, which the repository's lifecycle policy never expires. */
+  releasedImageTag: (digest: string) => `${RELEASED_IMAGE_TAG_PREFIX}${digest.replace(/^sha256:/, "").slice(0, 12)}`,
   /** The permissions boundary of every role of the environment. */
   workloadBoundary: (prefix: string) => `${prefix}-workload-boundary`,
 };

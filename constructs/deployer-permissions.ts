@@ -274,6 +274,13 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
   const region = scope.region;
   return [
     {
+      sid: "TagReleasedImages",
+      // release deploy tags each image it deploys (config/names.ts releasedImageTag), which the
+      // lifecycle policy then keeps. PutImage can only name blobs already pushed: no layer upload is granted.
+      actions: ["ecr:BatchGetImage", "ecr:PutImage"],
+      resources: [scope.imageRepositoryArn],
+    },
+    {
       sid: "ManageContainers",
       actions: [
         "ecs:CreateCluster",

@@ -1,3 +1,4 @@
+import { RELEASED_IMAGE_TAG_PREFIX } from "../config/names";
 import { Construct } from "constructs";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
@@ -43,14 +44,23 @@ export class ImageRepository extends Construct {
       policy: JSON.stringify({
         rules: [
           {
+            // An image a release deployed is a rollback target as long as a manifest names it: the
+            // release tags it (names.ts releasedImageTag), and a rule that selects an image keeps it
+            // from every rule of lower priority. 10 000 is ECR's most images per repository.
             rulePriority: 1,
+            description: `Keep every image a release deployed (tagged ${RELEASED_IMAGE_TAG_PREFIX}*)`,
+            selection: { tagStatus: "tagged", tagPrefixList: [RELEASED_IMAGE_TAG_PREFIX], countType: "imageCountMoreThan", countNumber: 10000 },
+            action: { type: "expire" },
+          },
+          {
+            rulePriority: 2,
             description: `Expire untagged images after ${untaggedImageDays} days`,
             selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedImageDays },
             action: { type: "expire" },
           },
           {
             // ECR requires the "any" rule to have the lowest precedence (highest priority number).
-            rulePriority: 2,
+            rulePriority: 3,
             description: `Keep the newest ${keepImages} images`,
             selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages },
             action: { type: "expire" },

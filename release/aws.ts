@@ -1,5 +1,6 @@
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { BatchGetImageCommand, ECRClient, ImageAlreadyExistsException, PutImageCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   DescribeListenersCommand,
@@ -37,6 +38,11 @@ export interface ReleaseAws {
    * desired count (Terraform leaves that to autoscaling after creation). Returns what it did.
    */
   setTaskFloor(color: Color, tasks: number): Promise<string>;
+  /**
+   * Tags an ECR image pinned by digest with its releasedImageTag, which the repository's lifecycle
+   * policy never expires, so a manifest's rollback target cannot disappear. Returns what it did.
+   */
+  protectImage(image: string): Promise<string>;
 }
 
 export interface AwsClients {
@@ -44,6 +50,7 @@ export interface AwsClients {
   readonly ecs: ECSClient;
   readonly cloudwatch: CloudWatchClient;
   readonly autoscaling: ApplicationAutoScalingClient;
+  readonly ecr: ECRClient;
 }
 
 export function awsClients(region: string): AwsClients {
@@ -52,8 +59,12 @@ export function awsClients(region: string): AwsClients {
     ecs: new ECSClient({ region }),
     cloudwatch: new CloudWatchClient({ region }),
     autoscaling: new ApplicationAutoScalingClient({ region }),
+    ecr: new ECRClient({ region }),
   };
 }
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>` */
+const ECR_IMAGE_BY_DIGEST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)@(sha256:[0-9a-f]{64})$/;
 
 const DRAINING = new Set(["draining", "unhealthy.draining"]);
 const STARTING = new Set(["initial", "unused"]);
@@ -110,6 +121,25 @@ export class SdkReleaseAws implements ReleaseAws {
 
   async loadBalancerDns(): Promise<string> {
     return (await this.loadBalancer()).dns;
+  }
+
+  async protectImage(image: string): Promise<string> {
+    const match = ECR_IMAGE_BY_DIGEST.exec(image);
+    if (!match) return `${image} is not an ECR image pinned by digest: the lifecycle policy cannot be told to keep it`;
+    const [, registryId, , repositoryName, imageDigest] = match;
+    const tag = resourceNames.releasedImageTag(imageDigest!);
+    const { images = [] } = await call("ecr:BatchGetImage", () => this.clients.ecr.send(new BatchGetImageCommand({ registryId, repositoryName, imageIds: [{ imageDigest }] })));
+    const found = images[0];
+    if (!found?.imageManifest) throw new AwsError("ecr:BatchGetImage", new Error(`no image ${imageDigest} in ${repositoryName}; push it first`));
+    try {
+      await this.clients.ecr.send(
+        new PutImageCommand({ registryId, repositoryName, imageManifest: found.imageManifest, imageManifestMediaType: found.imageManifestMediaType, imageDigest, imageTag: tag }),
+      );
+    } catch (error) {
+      // The tag names the digest, so an existing one is on this very image: a deploy of it again.
+      if (!(error instanceof ImageAlreadyExistsException)) throw new AwsError("ecr:PutImage", error);
+    }
+    return `${repositoryName}@${imageDigest!.slice(0, 19)}... tagged ${tag}: kept by the lifecycle policy`;
   }
 
   async setTaskFloor(color: Color, tasks: number): Promise<string> {

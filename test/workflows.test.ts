@@ -13,6 +13,7 @@ const workflowFiles = fs.readdirSync(workflowDir).filter((f) => /\.ya?ml$/.test(
 const scripts = Object.keys(JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).scripts as Record<string, string>);
 
 interface Step {
+  id?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;

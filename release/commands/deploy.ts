@@ -27,6 +27,11 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
   const next = planDeploy(manifest, options.image, version, live ?? { runningTasks: 0 }, policy);
   const tasks = minimumTasks(next, candidate, policy);
   ctx.out.step(`deploy ${version} to ${candidate} (0% of traffic, ${tasks} tasks to match ${manifest.stable}'s ${live ? live.runningTasks : "unknown number of"} running)`);
+  if (!ctx.dryRun) {
+    // Before the apply: the new image, and the stable one (the rollback target, which a release
+    // before this tagging may have left untagged), are kept by the lifecycle policy from now on.
+    for (const image of new Set([manifest.colors[manifest.stable].image, options.image])) ctx.out.step(await ctx.aws.protectImage(image));
+  }
   await applyChange(ctx, manifest, next, `deploy ${version} to ${candidate} (0%)`);
   if (ctx.dryRun) {
     ctx.out.step(`dry run: would raise ${candidate} to ${tasks} tasks, wait up to ${ctx.config.release.healthyTimeoutSeconds} s for its targets, then verify`);

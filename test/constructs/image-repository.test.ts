@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
+import { resourceNames } from "../../config/names";
 import { ImageRepository, type ImageRepositoryProps } from "../../constructs/image-repository";
 
 const synth = (props: ImageRepositoryProps = {}) => Testing.synthScope((scope) => new ImageRepository(scope, "images", props));
@@ -22,15 +23,18 @@ describe("ImageRepository", () => {
     });
   });
 
-  it("expires untagged images first, then all but the newest images", () => {
+  it("keeps every image a release tagged, then expires untagged images, then all but the newest", () => {
     expect(lifecycleRules({ keepImages: 12, untaggedImageDays: 3 })).toEqual([
-      expect.objectContaining({ rulePriority: 1, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 }, action: { type: "expire" } }),
-      expect.objectContaining({ rulePriority: 2, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 }, action: { type: "expire" } }),
+      // A rule that selects an image keeps it from every rule of lower priority, so released images are never expired.
+      expect.objectContaining({ rulePriority: 1, selection: { tagStatus: "tagged", tagPrefixList: ["release-"], countType: "imageCountMoreThan", countNumber: 10000 } }),
+      expect.objectContaining({ rulePriority: 2, selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 }, action: { type: "expire" } }),
+      expect.objectContaining({ rulePriority: 3, selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 12 }, action: { type: "expire" } }),
     ]);
+    expect(resourceNames.releasedImageTag(`sha256:${"ab".repeat(32)}`)).toBe("release-abababababab");
   });
 
   it("keeps 50 images and untagged ones for 7 days by default", () => {
-    expect(lifecycleRules().map((r) => r.selection.countNumber)).toEqual([7, 50]);
+    expect(lifecycleRules().map((r) => r.selection.countNumber)).toEqual([10000, 7, 50]);
   });
 
   it("refuses to keep no images", () => {

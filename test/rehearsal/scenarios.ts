@@ -45,14 +45,15 @@ function stateCalls(stack: RenderedStack, principal: Principal, write: boolean, 
 export function deployRole(model: AccountModel, bootstrap: RenderedStack, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
   const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "deploy"), `deploy role (${config.name})`);
   return {
-    allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal)],
+    allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal, bootstrap)],
     deny: [],
   };
 }
 
 /** The AWS calls of release/aws.ts, on the resources the stack names. */
-function releaseCliCalls(stack: RenderedStack, principal: Principal): Call[] {
+function releaseCliCalls(stack: RenderedStack, principal: Principal, bootstrap: RenderedStack): Call[] {
   const why = (what: string) => `release CLI: ${what} (release/aws.ts)`;
+  const repositories = resourcesOf(bootstrap, "aws_ecr_repository").map((r) => bootstrap.arn(r.address));
   const services = resourcesOf(stack, "aws_ecs_service");
   const targets = resourcesOf(stack, "aws_appautoscaling_target");
   const alarms = resourcesOf(stack, "aws_cloudwatch_composite_alarm");
@@ -69,6 +70,10 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal): Call[] {
       call(principal, "ecs:DescribeServices", stack.arn(s.address), why("wait for a colour's deployment"), resourceTags(stack, s.address)),
     ]),
     ...alarms.map((a) => call(principal, "cloudwatch:DescribeAlarms", stack.arn(a.address), why("bake: watch the colour's alarm"))),
+    ...repositories.flatMap((r) => [
+      call(principal, "ecr:BatchGetImage", r, why("read a deployed image's manifest")),
+      call(principal, "ecr:PutImage", r, why("tag a deployed image so the lifecycle policy keeps it")),
+    ]),
   ];
 }
 

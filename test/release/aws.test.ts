@@ -1,5 +1,6 @@
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { BatchGetImageCommand, ECRClient, ImageAlreadyExistsException, PutImageCommand } from "@aws-sdk/client-ecr";
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   DescribeListenersCommand,
@@ -11,12 +12,13 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { awsClients, SdkReleaseAws } from "../../release/aws";
 import { AwsError } from "../../release/errors";
-import { DIGEST_A, DIGEST_B } from "./support";
+import { ACCOUNT, DIGEST_A, DIGEST_B } from "./support";
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const ecs = mockClient(ECSClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const autoscaling = mockClient(ApplicationAutoScalingClient);
+const ecr = mockClient(ECRClient);
 
 const TG = {
   blue: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mcp-staging-blue/1",
@@ -29,7 +31,7 @@ function adapter() {
 }
 
 beforeEach(() => {
-  for (const mock of [elb, ecs, cloudwatch, autoscaling]) mock.reset();
+  for (const mock of [elb, ecs, cloudwatch, autoscaling, ecr]) mock.reset();
   elb.on(DescribeTargetGroupsCommand, { Names: ["mcp-staging-blue", "mcp-staging-green"] }).resolves({
     TargetGroups: [
       { TargetGroupName: "mcp-staging-blue", TargetGroupArn: TG.blue },
@@ -171,5 +173,40 @@ describe("SdkReleaseAws", () => {
     elb.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
     ecs.on(DescribeServicesCommand).resolves({ services: [] });
     await expect(adapter().observe("green")).rejects.toThrow("AWS elbv2:DescribeTargetGroups failed: no target group mcp-staging-blue; apply the stack first");
+  });
+});
+
+describe("SdkReleaseAws.protectImage", () => {
+  const manifest = '{"schemaVersion":2}';
+  const digest = `sha256:${"a".repeat(64)}`;
+
+  it("tags the image by its digest with the released-image tag, whose prefix the lifecycle policy keeps", async () => {
+    ecr.on(BatchGetImageCommand).resolves({
+      images: [{ imageManifest: manifest, imageManifestMediaType: "application/vnd.oci.image.manifest.v1+json" }],
+    });
+    ecr.on(PutImageCommand).resolves({});
+    expect(await adapter().protectImage(DIGEST_A)).toMatch(/tagged release-aaaaaaaaaaaa: kept by the lifecycle policy/);
+    expect(ecr.commandCalls(BatchGetImageCommand)[0]!.args[0].input).toEqual({ registryId: ACCOUNT, repositoryName: "mcp-server", imageIds: [{ imageDigest: digest }] });
+    expect(ecr.commandCalls(PutImageCommand)[0]!.args[0].input).toEqual({
+      registryId: ACCOUNT,
+      repositoryName: "mcp-server",
+      imageManifest: manifest,
+      imageManifestMediaType: "application/vnd.oci.image.manifest.v1+json",
+      imageDigest: digest,
+      imageTag: "release-aaaaaaaaaaaa",
+    });
+  });
+
+  it("takes an image that carries the tag already (deployed before) as protected", async () => {
+    ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: manifest }] });
+    ecr.on(PutImageCommand).rejects(new ImageAlreadyExistsException({ message: "Image with digest and tag already exists", $metadata: {} }));
+    await expect(adapter().protectImage(DIGEST_A)).resolves.toMatch(/release-aaaaaaaaaaaa/);
+  });
+
+  it("names a missing image, and does nothing for an image that is not pinned by digest in ECR", async () => {
+    ecr.on(BatchGetImageCommand).resolves({ images: [], failures: [{ failureCode: "ImageNotFound" }] });
+    await expect(adapter().protectImage(DIGEST_A)).rejects.toThrow(/no image sha256:a{64} in mcp-server; push it first/);
+    expect(await adapter().protectImage("ghcr.io/acme/mcp:1.0")).toMatch(/not an ECR image pinned by digest/);
+    expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
   });
 });

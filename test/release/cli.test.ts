@@ -124,6 +124,15 @@ describe("release deploy", () => {
     );
   });
 
+  it("tags the new image and the stable one so the lifecycle policy keeps them, and a dry run tags nothing", async () => {
+    harness = cliHarness(settledManifest());
+    expect(await release("deploy", "--env", "staging", "--image", DIGEST_B, "--version", "1.4.0", "--dry-run")).toBe(0);
+    expect(harness.aws.protected).toEqual([]);
+    await release("deploy", "--env", "staging", "--image", DIGEST_B, "--version", "1.4.0");
+    expect(harness.aws.protected).toEqual([settledManifest().colors[settledManifest().stable].image, DIGEST_B]);
+    expect(harness.applier.applied).toHaveLength(1);
+  });
+
   it("in a dry run without AWS still prints the manifest change, with the candidate at the minimum tasks", async () => {
     harness = cliHarness(settledManifest());
     harness.aws.observe = async () => {

@@ -131,6 +131,7 @@ export class FakeApplier implements StackApplier {
  */
 export class FakeAws implements ReleaseAws {
   readonly floors: Array<{ color: Color; tasks: number }> = [];
+  readonly protected: string[] = [];
   readonly observations: Record<Color, number> = { blue: 0, green: 0 };
   behaviour: (color: Color, poll: number, live: ReleaseManifest) => ColorObservation;
 
@@ -153,6 +154,11 @@ export class FakeAws implements ReleaseAws {
 
   async loadBalancerDns(): Promise<string> {
     return "mcp-staging-123.eu-west-1.elb.amazonaws.com";
+  }
+
+  async protectImage(image: string): Promise<string> {
+    this.protected.push(image);
+    return `${image} tagged`;
   }
 
   async setTaskFloor(color: Color, tasks: number): Promise<string> {
