@@ -70,8 +70,9 @@ export class EnvironmentDeployerRoles extends Construct {
     this.plan = new GithubActionsRole(this, "plan", {
       ...common,
       name: resourceNames.githubRole(prefix, "plan"),
-      description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}`,
-      subjects: ["pull_request"],
+      description: `Read-only: plans ${props.environment} from pull requests of ${props.repository}, and for the daily drift check on main`,
+      // Pull requests, and workflows of main (drift.yml): neither may write state or read a secret.
+      subjects: ["pull_request", "ref:refs/heads/main"],
       policies: { read: readStatements(permissions), deny: planDenyStatements() },
     });
     this.deploy = new GithubActionsRole(this, "deploy", {

@@ -17,9 +17,11 @@ program
   .description("synthesize and show the Terraform plan")
   .option("--no-refresh", "plan against the recorded state without reading resources back (pull requests: their role may not read secrets)")
   .option("--no-lock", "plan without taking the state lock (pull requests: their role may not write it, and a release must not wait on them)")
-  .action(async (environment: string, options: { refresh: boolean; lock: boolean }) => {
+  .option("--detailed-exitcode", "exit 2 when the plan has changes, as terraform plan -detailed-exitcode does (the drift check)")
+  .action(async (environment: string, options: { refresh: boolean; lock: boolean; detailedExitcode?: boolean }) => {
     const changes = await applier.plan(environment, undefined, { refresh: options.refresh, lock: options.lock });
     console.error(changes ? `${environment}: the plan has changes` : `${environment}: no changes`);
+    if (changes && options.detailedExitcode) process.exitCode = 2;
   });
 
 program

@@ -50,8 +50,23 @@ const ALLOWED_ACTIONS = [
 const validateWorkflow = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "github-workflow.schema.json"), "utf8")));
 
 describe("the GitHub workflows", () => {
-  it("are pr.yml and deploy.yml", () => {
-    expect(workflowFiles).toEqual(["deploy.yml", "pr.yml"]);
+  it("are deploy.yml, drift.yml and pr.yml", () => {
+    expect(workflowFiles).toEqual(["deploy.yml", "drift.yml", "pr.yml"]);
+  });
+
+  describe("drift.yml", () => {
+    const drift = workflow("drift.yml");
+
+    it("plans every environment daily with its plan role, refreshing, without the lock, failing on any change", () => {
+      expect(Object.keys(drift.on as object).sort()).toEqual(["schedule", "workflow_dispatch"]);
+      const job = drift.jobs.drift as Job & { strategy: { matrix: { include: { environment: string; plan_role_variable: string }[] } } };
+      expect(job.strategy.matrix.include.map((m) => m.environment).sort()).toEqual(listEnvironments().sort());
+      expect(job.strategy.matrix.include.every((m) => m.plan_role_variable === `AWS_PLAN_ROLE_ARN_${m.environment.toUpperCase()}`)).toBe(true);
+      const plan = job.steps.find((s) => s.run?.includes("npm run diff"))!.run!;
+      expect(plan).toContain('npm run diff -- "$ENVIRONMENT" --no-lock --detailed-exitcode');
+      expect(plan).not.toContain("--no-refresh");
+      expect(plan).toMatch(/exit "\$code"/);
+    });
   });
 
   describe.each(workflowFiles)("%s", (file) => {

@@ -64,7 +64,7 @@ describe("EnvironmentDeployerRoles", () => {
   });
 
   it("lets pull requests assume only the plan role, and only the staging environment assume the deploy role", () => {
-    expect(trustSubjects("plan")).toEqual(["repo:acme/widgets:pull_request"]);
+    expect(trustSubjects("plan")).toEqual(["repo:acme/widgets:pull_request", "repo:acme/widgets:ref:refs/heads/main"]);
     expect(trustSubjects("deploy")).toEqual(["repo:acme/widgets:environment:staging"]);
   });
 
