@@ -60,7 +60,14 @@ export async function status(ctx: ReleaseContext): Promise<void> {
     ),
   ];
   for (const line of drift) ctx.out.step(`drift: ${line}; apply the manifest (or run the interrupted release command again)`);
-  if (drift.length === 0) ctx.out.step("live matches the manifest");
+  // ECS's circuit breaker rolled the deployment back: Terraform's state still holds the failed
+  // revision, so applying the manifest would deploy it again.
+  const rolledBack = COLORS.filter((c) => observed[c].rollout === "failed");
+  for (const c of rolledBack) {
+    const reason = observed[c].rolloutReason ? ` (${observed[c].rolloutReason})` : "";
+    ctx.out.step(`drift: ECS rolled back ${c}'s last deployment${reason}; applying the manifest would deploy that revision again: fix it, or deploy another image to ${c}`);
+  }
+  if (drift.length === 0 && rolledBack.length === 0) ctx.out.step("live matches the manifest");
 
   if (ctx.dryRun) {
     ctx.out.block(["(status changes no manifest)"]);

@@ -304,6 +304,15 @@ describe("release status", () => {
     expect(text).toMatch(/drift: green runs \S+a{64}, not \S+b{64}/);
   });
 
+  it("says so when ECS rolled a colour's deployment back, which applying the manifest would redeploy", async () => {
+    harness = cliHarness(deployed());
+    harness.aws.behaviour = (color, _poll, live) =>
+      color === "green" ? { ...healthy(DIGEST_A, 1), rollout: "failed", rolloutReason: "tasks failed to start" } : healthy(live.colors[color].image, 3);
+    expect(await release("status", "--env", "staging")).toBe(0);
+    expect(harness.out.join("\n")).toMatch(/drift: ECS rolled back green's last deployment \(tasks failed to start\); applying the manifest would deploy that revision again/);
+    expect(harness.out.join("\n")).not.toMatch(/live matches the manifest/);
+  });
+
   it("prints one clear line, never a stack trace, when AWS cannot be reached", async () => {
     harness = cliHarness(deployed());
     harness.aws.observe = async () => {
