@@ -44,6 +44,7 @@ const ALLOWED_ACTIONS = [
   "aws-actions/amazon-ecr-login",
   "docker/setup-buildx-action",
   "docker/build-push-action",
+  "actions/upload-artifact",
 ];
 
 // SchemaStore's schemas are written for every validator, not for Ajv's strict mode.
@@ -52,6 +53,24 @@ const validateWorkflow = new Ajv({ allErrors: true, strict: false }).compile(JSO
 describe("the GitHub workflows", () => {
   it("are deploy.yml, drift.yml and pr.yml", () => {
     expect(workflowFiles).toEqual(["deploy.yml", "drift.yml", "pr.yml"]);
+  });
+
+  describe("pr.yml, beyond the plan", () => {
+    const pr = workflow("pr.yml");
+
+    it("refuses a pull request that edits a release manifest", () => {
+      const guard = pr.jobs["release-manifests"]!;
+      expect(guard.steps.some((s) => s.run?.includes("git diff --name-only \"$BASE\"...HEAD -- config/releases/") && s.run.includes("exit 1"))).toBe(true);
+    });
+
+    it("keeps each saved plan as an artifact and posts it as one sticky comment per environment", () => {
+      const plan = pr.jobs.plan!;
+      expect(plan.permissions).toMatchObject({ "pull-requests": "write" });
+      expect(plan.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))?.with).toMatchObject({ name: "plan-${{ matrix.environment }}", path: "cdktf.out/stacks/${{ matrix.environment }}/plan.tfplan" });
+      const comment = plan.steps.find((s) => s.run?.includes("mcp-deploy plan:"))!.run!;
+      expect(comment).toMatch(/--method PATCH/);
+      expect(comment).toMatch(/--method POST/);
+    });
   });
 
   describe("drift.yml", () => {
