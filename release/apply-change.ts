@@ -9,12 +9,13 @@ export interface ChangeOptions {
 }
 
 /**
- * One release step: write the manifest, apply the stack, then (with --commit) commit the manifest.
+ * One release step: apply the stack with the next manifest (held in memory), then write the
+ * manifest, then (with --commit) commit it.
  *
- * The manifest on disk always matches what was last applied successfully: it is written atomically
- * before the apply (the stack synthesizes from it), and restored atomically when the apply fails.
- * A commit is made only after a successful apply, so git history is the sequence of applied states.
- * In a dry run it prints the change as a diff and the plan, and writes and applies nothing.
+ * The manifest on disk always matches what was last applied successfully: it is written, atomically,
+ * only after a successful apply, and a failed apply leaves it as it was. A commit is made only after
+ * that, so git history is the sequence of applied states. In a dry run it prints the change as a
+ * diff and the plan, and writes and applies nothing.
  */
 export async function applyChange(
   ctx: ReleaseContext,
@@ -33,18 +34,17 @@ export async function applyChange(
     }
     return next;
   }
-  ctx.out.step(`${summary}: writing ${ctx.store.file} and applying`);
-  ctx.store.write(next);
+  ctx.out.step(`${summary}: applying`);
   try {
-    await ctx.applier.apply(ctx.environment);
+    await ctx.applier.apply(ctx.environment, next);
   } catch (error) {
-    ctx.store.write(previous);
     const reason = error instanceof Error ? error.message : String(error);
     throw new ReleaseError(
-      `apply failed (${reason}); ${ctx.store.file} is restored to the last applied manifest, but the apply may have changed part of the stack: run status, then re-run the command`,
+      `apply failed (${reason}); ${ctx.store.file} still holds the last applied manifest, but the apply may have changed part of the stack: run status, then re-run the command`,
     );
   }
-  ctx.out.step(`${summary}: applied`);
+  ctx.store.write(next);
+  ctx.out.step(`${summary}: applied, ${ctx.store.file} written`);
   if (ctx.recorder) {
     await ctx.recorder.record(ctx.store.file, `release(${ctx.environment}): ${summary}`);
     ctx.out.step(`${summary}: committed ${ctx.store.file}`);

@@ -29,7 +29,7 @@ export interface CliDependencies {
 export const defaultDependencies = (): CliDependencies => ({
   configDir: CONFIG_DIR,
   aws: (environment, region) => new SdkReleaseAws(environment, awsClients(region)),
-  applier: new TerraformStackApplier(),
+  applier: new TerraformStackApplier(undefined, undefined, CONFIG_DIR),
   recorder: new GitRecorder(),
   clock: systemClock,
   write: (line) => process.stdout.write(`${line}\n`),

@@ -2,8 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { OperatorError } from "../config/errors";
 import type { ReleaseManifest } from "../config/release-manifest";
-import { LOCK_TIMEOUT_DEFAULT_SECONDS } from "../config/defaults";
-import { loadAllEnvironments } from "../config/load";
+import { CONFIG_DIR, listEnvironments, loadEnvironment } from "../config/load";
 import { buildApp } from "../stacks/app";
 
 /** Applies one environment's stack. The release CLI talks to infrastructure only through this, so tests can replace it. */
@@ -13,8 +12,8 @@ export interface StackApplier {
    * manifest instead of the one on disk (a dry run shows the plan of a change it does not write).
    */
   plan(environment: string, release?: ReleaseManifest, options?: PlanOptions): Promise<boolean>;
-  /** Synthesizes, plans and applies that plan. */
-  apply(environment: string): Promise<void>;
+  /** Synthesizes (with `release` instead of the manifest on disk, when given), plans and applies that plan. */
+  apply(environment: string, release?: ReleaseManifest): Promise<void>;
 }
 
 export interface PlanOptions {
@@ -48,6 +47,8 @@ export class TerraformStackApplier implements StackApplier {
   constructor(
     private readonly outdir = path.resolve("cdktf.out"),
     private readonly log: (line: string) => void = (line) => console.error(line),
+    /** The config folder the environment comes from (the release CLI's, which tests replace). */
+    private readonly configDir = CONFIG_DIR,
   ) {}
 
   async plan(environment: string, release?: ReleaseManifest, options: PlanOptions = {}): Promise<boolean> {
@@ -58,25 +59,30 @@ export class TerraformStackApplier implements StackApplier {
     return code === 2;
   }
 
-  async apply(environment: string): Promise<void> {
-    await this.plan(environment);
+  async apply(environment: string, release?: ReleaseManifest): Promise<void> {
+    await this.plan(environment, release);
     // Apply exactly the plan just shown, never a fresh one computed after it.
-    const { lockTimeoutSeconds } = this.releasePolicy(environment);
-    this.terraform(environment, ["apply", "-input=false", ...lockArguments(true, lockTimeoutSeconds), "plan.tfplan"], [0]);
+    const { config } = this.load(environment);
+    this.terraform(environment, ["apply", "-input=false", ...lockArguments(true, config.release.lockTimeoutSeconds), "plan.tfplan"], [0]);
   }
 
+  /**
+   * Synthesizes this one environment (and its account's bootstrap stack) from the config folder:
+   * another environment's config is never read, so a broken one cannot block a release or a rollback.
+   */
   private prepare(environment: string, release?: ReleaseManifest): { lockTimeoutSeconds: number } {
-    const environments = loadAllEnvironments();
-    const app = buildApp(this.outdir, release ? { [environment]: release } : {}, environments);
-    if (!app.node.tryFindChild(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${app.node.children.map((c) => c.node.id).join(", ")}`);
+    const loaded = this.load(environment);
+    const app = buildApp(this.outdir, release ? { [environment]: release } : {}, [loaded]);
     app.synth();
     this.terraform(environment, ["init", "-input=false"], [0]);
-    return this.releasePolicy(environment, environments);
+    return { lockTimeoutSeconds: loaded.config.release.lockTimeoutSeconds };
   }
 
-  /** The release settings of a stack's environment (a bootstrap stack has none: the default lock timeout). */
-  private releasePolicy(stack: string, environments = loadAllEnvironments()): { lockTimeoutSeconds: number } {
-    return environments.find((e) => e.config.name === stack)?.config.release ?? { lockTimeoutSeconds: LOCK_TIMEOUT_DEFAULT_SECONDS };
+  private load(environment: string) {
+    if (!listEnvironments(this.configDir).includes(environment)) {
+      throw new TerraformError(`unknown environment "${environment}"; known: ${listEnvironments(this.configDir).join(", ")}`);
+    }
+    return loadEnvironment(environment, this.configDir);
   }
 
   private terraform(environment: string, args: string[], okCodes: number[]): number {

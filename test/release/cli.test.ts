@@ -225,13 +225,13 @@ describe("release promote", () => {
     expect(harness.err).toEqual(["error: nothing to promote: green runs the same image as blue; deploy a new image first"]);
   });
 
-  it("restores the manifest to what was last applied when an apply fails, and stops", async () => {
+  it("leaves the manifest at what was last applied when an apply fails, and stops", async () => {
     harness = cliHarness(deployed());
     harness.applier.failOn = new Set([2]);
 
     expect(await release("promote", "--env", "staging", "--commit")).toBe(1);
 
-    expect(harness.err[0]).toMatch(/^error: apply failed \(terraform apply failed for staging \(exit 1\)\); .*staging.json is restored to the last applied manifest/);
+    expect(harness.err[0]).toMatch(/^error: apply failed \(terraform apply failed for staging \(exit 1\)\); .*staging.json still holds the last applied manifest/);
     expect(harness.config.read()).toEqual(harness.applier.live);
     expect(weights(harness)).toEqual(["90/10"]);
     expect(harness.recorder.commits).toHaveLength(1);

@@ -111,9 +111,9 @@ export class FakeApplier implements StackApplier {
     return true;
   }
 
-  async apply(_environment: string): Promise<void> {
+  async apply(_environment: string, release?: ReleaseManifest): Promise<void> {
     this.applies += 1;
-    const manifest = this.readFile();
+    const manifest = release ?? this.readFile();
     if (this.failOn.has(this.applies)) throw new Error(`terraform apply failed for staging (exit 1)`);
     this.applied.push(manifest);
   }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadReleaseManifest } from "../../config/load";
+import { CONFIG_DIR, loadReleaseManifest } from "../../config/load";
 import { TerraformError, TerraformStackApplier } from "../../release/terraform";
 
 /*
@@ -68,6 +68,23 @@ describe("TerraformStackApplier", () => {
     fakeTerraform(0);
     await applier().plan("staging", undefined, { refresh: false, lock: false });
     expect(recorded().slice(-1)).toEqual(["staging plan -input=false -detailed-exitcode -refresh=false -lock=false -out=plan.tfplan"]);
+  });
+
+  it("applies a manifest held in memory, and reads no other environment's config", async () => {
+    fakeTerraform(2);
+    // A copy of the config folder in which production's config is broken.
+    const configDir = path.join(dir, "config");
+    fs.cpSync(CONFIG_DIR, configDir, { recursive: true });
+    fs.writeFileSync(path.join(configDir, "environments", "production.json"), "{ not json");
+    const onDisk = loadReleaseManifest("staging", configDir);
+    const next = { ...onDisk, colors: { blue: { ...onDisk.colors.blue, weight: 90 }, green: { ...onDisk.colors.green, weight: 10 } } };
+    await new TerraformStackApplier(path.join(dir, "out"), () => undefined, configDir).apply("staging", next);
+    expect(recorded().slice(-1)).toEqual(["staging apply -input=false -lock-timeout=300s plan.tfplan"]);
+    expect(fs.readdirSync(path.join(dir, "out", "stacks")).sort()).toEqual(["bootstrap-111111111111", "staging"]);
+    const stack = JSON.parse(fs.readFileSync(path.join(dir, "out", "stacks", "staging", "cdk.tf.json"), "utf8"));
+    const production = Object.values(stack.resource.aws_lb_listener as Record<string, { port: number; default_action: { forward?: { target_group: { weight: number }[] } }[] }>).find((l) => l.default_action[0].forward && l.port !== 8443)!;
+    expect(production.default_action[0].forward!.target_group.map((t) => t.weight)).toEqual([90, 10]);
+    expect(loadReleaseManifest("staging", configDir)).toEqual(onDisk);
   });
 
   it("stops with a clear error when Terraform fails or the environment is unknown", async () => {
