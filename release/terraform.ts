@@ -19,7 +19,7 @@ export interface StackApplier {
 export interface PlanOptions {
   /**
    * Read every resource back from AWS before planning. Pull requests plan without it: their role
-   * may not read secret values, and refreshing the Redis AUTH token's secret version reads one.
+   * may not read secret values, and refreshing any secret version reads one.
    * @default true
    */
   readonly refresh?: boolean;
