@@ -8,6 +8,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
   type Action,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, type Color } from "../config/release-manifest";
@@ -43,6 +44,10 @@ export interface ReleaseAws {
    * policy never expires, so a manifest's rollback target cannot disappear. Returns what it did.
    */
   protectImage(image: string): Promise<string>;
+  /** Finds what moveTraffic needs (the production listener and the target groups) ahead of a decision, so that the move is one call. */
+  prepareTrafficMove(productionPort: number): Promise<void>;
+  /** Sets the production listener's weights at once with one ModifyListener call, ahead of Terraform. Returns what it did. */
+  moveTraffic(weights: Record<Color, number>): Promise<string>;
 }
 
 export interface AwsClients {
@@ -74,6 +79,7 @@ export class SdkReleaseAws implements ReleaseAws {
   private readonly prefix: string;
   private readonly imageOfTaskDefinition = new Map<string, string>();
   private targetGroups?: Record<Color, string>;
+  private productionListener?: { port: number; arn: string };
 
   constructor(
     environment: string,
@@ -121,6 +127,23 @@ export class SdkReleaseAws implements ReleaseAws {
 
   async loadBalancerDns(): Promise<string> {
     return (await this.loadBalancer()).dns;
+  }
+
+  async prepareTrafficMove(productionPort: number): Promise<void> {
+    const [lb] = await Promise.all([this.loadBalancer(), this.targetGroupArns()]);
+    const { Listeners = [] } = await call("elbv2:DescribeListeners", () => this.clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })));
+    const listener = Listeners.find((l) => l.Port === productionPort)?.ListenerArn;
+    if (!listener) throw new AwsError("elbv2:DescribeListeners", new Error(`no listener on port ${productionPort} of ${resourceNames.loadBalancer(this.prefix)}; apply the stack first`));
+    this.productionListener = { port: productionPort, arn: listener };
+  }
+
+  async moveTraffic(weights: Record<Color, number>): Promise<string> {
+    if (!this.productionListener) throw new AwsError("elbv2:ModifyListener", new Error("prepareTrafficMove was not called"));
+    const groups = await this.targetGroupArns();
+    // The same forward action Terraform writes (blue-green-load-balancer.ts): the plan after it shows no listener change.
+    const DefaultActions: Action[] = [{ Type: "forward", ForwardConfig: { TargetGroups: COLORS.map((c) => ({ TargetGroupArn: groups[c], Weight: weights[c] })) } }];
+    await call("elbv2:ModifyListener", () => this.clients.elb.send(new ModifyListenerCommand({ ListenerArn: this.productionListener!.arn, DefaultActions })));
+    return `production listener (port ${this.productionListener.port}): ${COLORS.map((c) => `${c} ${weights[c]}%`).join(", ")}, ahead of the apply`;
   }
 
   async protectImage(image: string): Promise<string> {

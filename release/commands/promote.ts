@@ -1,6 +1,7 @@
 import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
+import { productionListenerPort } from "../../config/names";
 import { AwsError, ReleaseError } from "../errors";
 import { bakeProblem, finishPromotion, planStep, remainingSteps, type ColorObservation } from "../state-machine";
 import { describeColor, observeBoth } from "./observe";
@@ -27,6 +28,8 @@ export async function promote(ctx: ReleaseContext): Promise<void> {
   const steps = remainingSteps(manifest, policy);
   ctx.out.step(`promote ${candidate} (${version}) in steps ${steps.map((s) => `${s}%`).join(", ")}, baking ${ctx.config.release.bakeSeconds} s each`);
   let observed = await observeForPromotion(ctx);
+  // Found now, so that a failed bake moves the traffic back with one call.
+  if (!ctx.dryRun) await ctx.aws.prepareTrafficMove(productionListenerPort(ctx.config.loadBalancer.certificateArn !== undefined));
 
   for (const [index, percent] of steps.entries()) {
     // A dry run shows every step from the first observation and plans only the first step.

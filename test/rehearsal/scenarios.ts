@@ -70,6 +70,7 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal, bootstrap: 
       call(principal, "ecs:DescribeServices", stack.arn(s.address), why("wait for a colour's deployment"), resourceTags(stack, s.address)),
     ]),
     ...alarms.map((a) => call(principal, "cloudwatch:DescribeAlarms", stack.arn(a.address), why("bake: watch the colour's alarm"))),
+    ...resourcesOf(stack, "aws_lb_listener").map((l) => call(principal, "elasticloadbalancing:ModifyListener", stack.arn(l.address), why("fast rollback: move the traffic before the apply"), resourceTags(stack, l.address))),
     ...repositories.flatMap((r) => [
       call(principal, "ecr:BatchGetImage", r, why("read a deployed image's manifest")),
       call(principal, "ecr:PutImage", r, why("tag a deployed image so the lifecycle policy keeps it")),

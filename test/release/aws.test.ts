@@ -8,6 +8,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { mockClient } from "aws-sdk-client-mock";
 import { awsClients, SdkReleaseAws } from "../../release/aws";
@@ -208,5 +209,33 @@ describe("SdkReleaseAws.protectImage", () => {
     await expect(adapter().protectImage(DIGEST_A)).rejects.toThrow(/no image sha256:a{64} in mcp-server; push it first/);
     expect(await adapter().protectImage("ghcr.io/acme/mcp:1.0")).toMatch(/not an ECR image pinned by digest/);
     expect(ecr.commandCalls(PutImageCommand)).toHaveLength(0);
+  });
+});
+
+describe("SdkReleaseAws.moveTraffic, the fast rollback's one call", () => {
+  const LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:listener/app/mcp-staging/3/443";
+
+  it("after prepareTrafficMove, moves the production listener's weights with one ModifyListener call", async () => {
+    elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({ Listeners: [{ Port: 443, ListenerArn: LISTENER }, { Port: 8443, ListenerArn: `${LISTENER}-test` }] });
+    elb.on(ModifyListenerCommand).resolves({});
+    const aws = adapter();
+    await aws.prepareTrafficMove(443);
+    const before = elb.calls().length;
+
+    const decided = performance.now();
+    expect(await aws.moveTraffic({ blue: 100, green: 0 })).toBe("production listener (port 443): blue 100%, green 0%, ahead of the apply");
+    const movedMs = performance.now() - decided;
+
+    const after = elb.calls().slice(before).map((c) => c.args[0].constructor.name);
+    expect(after).toEqual(["ModifyListenerCommand"]);
+    expect(elb.commandCalls(ModifyListenerCommand)[0]!.args[0].input).toEqual({
+      ListenerArn: LISTENER,
+      DefaultActions: [{ Type: "forward", ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG.blue, Weight: 100 }, { TargetGroupArn: TG.green, Weight: 0 }] } }],
+    });
+    console.log(`fast rollback against the recording ELBv2 fake: ${after.length} AWS call from decision to traffic moved, ${movedMs.toFixed(1)} ms`);
+  });
+
+  it("refuses to move traffic it has not prepared for, rather than look the listener up after the decision", async () => {
+    await expect(adapter().moveTraffic({ blue: 100, green: 0 })).rejects.toThrow(/prepareTrafficMove was not called/);
   });
 });

@@ -197,6 +197,9 @@ describe("release promote", () => {
     expect(harness.clock.elapsedSeconds).toBe(420);
     expect(harness.config.read()).toMatchObject({ stable: "blue", colors: { blue: { image: DIGEST_A, weight: 100 }, green: { image: DIGEST_B, weight: 0 } } });
     expect(harness.recorder.commits.map((c) => c.message).at(-1)).toBe("release(staging): rollback to blue 100% (1.3.0)");
+    // The listener was found before the promotion; on the alarm, moving the traffic was the one
+    // AWS call, ahead of the apply that writes the manifest (two applies had gone before it).
+    expect(harness.aws.trafficLog).toEqual(["prepare 80", "move 100/0 (applies so far: 2)"]);
   });
 
   it("rolls back to the previous colour when a target turns unhealthy during the final bake, although the candidate was already stable", async () => {
@@ -269,6 +272,17 @@ describe("release promote", () => {
 });
 
 describe("release rollback", () => {
+  it("moves the listener's traffic first, with one direct call, then applies and writes the manifest", async () => {
+    const at50 = deployed();
+    at50.colors.blue.weight = 50;
+    at50.colors.green.weight = 50;
+    harness = cliHarness(at50);
+    expect(await release("rollback", "--env", "staging")).toBe(0);
+    expect(harness.aws.trafficLog).toEqual(["prepare 80", "move 100/0 (applies so far: 0)"]);
+    expect(weights(harness)).toEqual(["100/0"]);
+    expect(harness.config.read()).toMatchObject({ colors: { blue: { weight: 100 }, green: { weight: 0 } } });
+  });
+
   it("moves all traffic to the stable colour in one apply", async () => {
     const at50 = deployed();
     at50.colors.blue.weight = 50;

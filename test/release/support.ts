@@ -156,6 +156,18 @@ export class FakeAws implements ReleaseAws {
     return "mcp-staging-123.eu-west-1.elb.amazonaws.com";
   }
 
+  /** Every AWS call that moves traffic or prepares to, in order, with the applies in between. */
+  readonly trafficLog: string[] = [];
+
+  async prepareTrafficMove(productionPort: number): Promise<void> {
+    this.trafficLog.push(`prepare ${productionPort}`);
+  }
+
+  async moveTraffic(weights: Record<Color, number>): Promise<string> {
+    this.trafficLog.push(`move ${weights.blue}/${weights.green} (applies so far: ${this.applier.applied.length})`);
+    return `moved ${weights.blue}/${weights.green}`;
+  }
+
   async protectImage(image: string): Promise<string> {
     this.protected.push(image);
     return `${image} tagged`;
