@@ -73,6 +73,13 @@ describe("the release manifest on disk", () => {
             expect(unreadable).toEqual([]);
             expect(h.config.read()).toEqual(h.applier.live ?? start);
             expect(h.recorder.commits.map((c) => c.content)).toEqual(h.applier.applied);
+            // A rollback's first step moves the traffic, with the very weights the apply after it writes.
+            const events = h.applier.events;
+            events.forEach((event, i) => {
+              if (event.startsWith("move ")) expect([event, events[i + 1]]).toEqual([event, event.replace("move", "apply")]);
+            });
+            const rollbacks = h.recorder.commits.filter((c) => /rollback to/.test(c.message)).length;
+            expect(events.filter((e) => e.startsWith("move ")).length).toBeGreaterThanOrEqual(rollbacks);
             if (code === 0) expect(h.err).toEqual([]);
             if (code === 1) expect(h.err).toHaveLength(1);
           } finally {

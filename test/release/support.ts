@@ -100,6 +100,8 @@ export class FakeClock implements Clock {
  */
 export class FakeApplier implements StackApplier {
   readonly applied: ReleaseManifest[] = [];
+  /** Every apply begun, failed or not, and every traffic move (FakeAws writes here too), in order. */
+  readonly events: string[] = [];
   readonly planned: Array<ReleaseManifest | undefined> = [];
   failOn = new Set<number>();
   private applies = 0;
@@ -114,6 +116,7 @@ export class FakeApplier implements StackApplier {
   async apply(_environment: string, release?: ReleaseManifest): Promise<void> {
     this.applies += 1;
     const manifest = release ?? this.readFile();
+    this.events.push(`apply ${manifest.colors.blue.weight}/${manifest.colors.green.weight}`);
     if (this.failOn.has(this.applies)) throw new Error(`terraform apply failed for staging (exit 1)`);
     this.applied.push(manifest);
   }
@@ -165,6 +168,7 @@ export class FakeAws implements ReleaseAws {
 
   async moveTraffic(weights: Record<Color, number>): Promise<string> {
     this.trafficLog.push(`move ${weights.blue}/${weights.green} (applies so far: ${this.applier.applied.length})`);
+    this.applier.events.push(`move ${weights.blue}/${weights.green}`);
     return `moved ${weights.blue}/${weights.green}`;
   }
 
