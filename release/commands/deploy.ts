@@ -1,10 +1,10 @@
 import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
-import { AwsError, ReleaseError } from "../errors";
+import { ReleaseError } from "../errors";
 import { defaultVersion, deploymentFailed, planDeploy, readinessProblem } from "../state-machine";
 import { verify } from "./verify";
-import { describeColor } from "./observe";
+import { describeColor, unlessDryRunWithoutAws } from "./observe";
 
 export interface DeployOptions {
   /** Image reference, pinned by digest or immutable tag. */
@@ -23,7 +23,7 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
   const manifest = ctx.store.read();
   const candidate = candidateColor(manifest);
   const version = options.version ?? defaultVersion(options.image);
-  const live = await observeStable(ctx, manifest.stable);
+  const live = await unlessDryRunWithoutAws(ctx, `${manifest.stable}'s running tasks are unknown, so the candidate's floor is the minimum`, () => ctx.aws.observe(manifest.stable));
   const next = planDeploy(manifest, options.image, version, live ?? { runningTasks: 0 }, policy);
   const tasks = minimumTasks(next, candidate, policy);
   ctx.out.step(`deploy ${version} to ${candidate} (0% of traffic, ${tasks} tasks to match ${manifest.stable}'s ${live ? live.runningTasks : "unknown number of"} running)`);
@@ -41,17 +41,6 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
   await waitUntilReady(ctx, next, candidate);
   await verify(ctx);
   ctx.out.step(`deploy: ${candidate} runs ${version} and passed verify; run promote to shift traffic`);
-}
-
-/** The stable colour as AWS reports it; a dry run goes on without AWS, so that it still shows the manifest change. */
-async function observeStable(ctx: ReleaseContext, stable: Color) {
-  try {
-    return await ctx.aws.observe(stable);
-  } catch (error) {
-    if (!(ctx.dryRun && error instanceof AwsError)) throw error;
-    ctx.out.step(`dry run without AWS (${error.message}): ${stable}'s running tasks are unknown, so the candidate's floor is the minimum`);
-    return undefined;
-  }
 }
 
 async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color): Promise<void> {

@@ -1,11 +1,10 @@
 import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
-import { productionListenerPort } from "../../config/names";
-import { AwsError, ReleaseError } from "../errors";
-import { bakeProblem, finishPromotion, planStep, remainingSteps, type ColorObservation } from "../state-machine";
-import { describeColor, observeBoth } from "./observe";
-import { returnTrafficTo } from "./rollback";
+import { ReleaseError } from "../errors";
+import { bakeProblem, finishPromotion, planStep, remainingSteps } from "../state-machine";
+import { describeColor, observeBoth, unlessDryRunWithoutAws } from "./observe";
+import { prepareRollback, returnTrafficTo } from "./rollback";
 
 /** Seconds between progress lines while baking. */
 const BAKE_REPORT_SECONDS = 60;
@@ -27,9 +26,9 @@ export async function promote(ctx: ReleaseContext): Promise<void> {
   }
   const steps = remainingSteps(manifest, policy);
   ctx.out.step(`promote ${candidate} (${version}) in steps ${steps.map((s) => `${s}%`).join(", ")}, baking ${ctx.config.release.bakeSeconds} s each`);
-  let observed = await observeForPromotion(ctx);
+  let observed = await unlessDryRunWithoutAws(ctx, "the candidate's readiness is not checked, and the old colour's floor is the minimum", () => observeBoth(ctx));
   // Found now, so that a failed bake moves the traffic back with one call.
-  if (!ctx.dryRun) await ctx.aws.prepareTrafficMove(productionListenerPort(ctx.config.loadBalancer.certificateArn !== undefined));
+  await prepareRollback(ctx);
 
   for (const [index, percent] of steps.entries()) {
     // A dry run shows every step from the first observation and plans only the first step.
@@ -99,15 +98,4 @@ async function rollBackAfter(ctx: ReleaseContext, manifest: ReleaseManifest, pre
   throw new ReleaseError(
     `promotion of ${candidate} (${manifest.colors[candidate].version}) rolled back at ${percent}%: ${problem}; all traffic is on ${previous} (${manifest.colors[previous].version})`,
   );
-}
-
-/** Both colours as AWS reports them; a dry run goes on without AWS, so that it still shows the manifest changes. */
-async function observeForPromotion(ctx: ReleaseContext): Promise<Record<Color, ColorObservation> | undefined> {
-  try {
-    return await observeBoth(ctx);
-  } catch (error) {
-    if (!(ctx.dryRun && error instanceof AwsError)) throw error;
-    ctx.out.step(`dry run without AWS (${error.message}): the candidate's readiness is not checked, and the old colour's floor is the minimum`);
-    return undefined;
-  }
 }

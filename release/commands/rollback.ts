@@ -1,8 +1,8 @@
 import { otherColor, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import { applyChange } from "../apply-change";
 import type { ReleaseContext } from "../context";
-import { productionListenerPort } from "../../config/names";
 import { isSettled, planRollback } from "../state-machine";
+import { productionPortOf } from "./observe";
 
 /** All traffic back to the stable colour (the last known good release) in one apply. */
 export async function rollback(ctx: ReleaseContext): Promise<void> {
@@ -11,8 +11,13 @@ export async function rollback(ctx: ReleaseContext): Promise<void> {
     ctx.out.step(`nothing to roll back: ${manifest.stable} (${manifest.colors[manifest.stable].version}) already has 100% of traffic`);
     return;
   }
-  if (!ctx.dryRun) await ctx.aws.prepareTrafficMove(productionListenerPort(ctx.config.loadBalancer.certificateArn !== undefined));
+  await prepareRollback(ctx);
   await returnTrafficTo(ctx, manifest, manifest.stable);
+}
+
+/** Finds the production listener and the target groups, so that returnTrafficTo's move is one call. */
+export async function prepareRollback(ctx: ReleaseContext): Promise<void> {
+  if (!ctx.dryRun) await ctx.aws.prepareTrafficMove(productionPortOf(ctx));
 }
 
 /**

@@ -1,8 +1,7 @@
 import { candidateColor, COLORS } from "../../config/release-manifest";
 import type { ReleaseContext } from "../context";
-import { productionListenerPort } from "../../config/names";
 import { AwsError } from "../errors";
-import { observeBoth } from "./observe";
+import { observeBoth, productionPortOf } from "./observe";
 
 /** Rows as aligned columns. */
 function table(rows: string[][]): string[] {
@@ -18,7 +17,7 @@ export async function status(ctx: ReleaseContext): Promise<void> {
   let observed: Awaited<ReturnType<typeof observeBoth>>;
   let listeners: Awaited<ReturnType<typeof ctx.aws.listeners>>;
   try {
-    [observed, listeners] = await Promise.all([observeBoth(ctx), ctx.aws.listeners(productionListenerPort(loadBalancer.certificateArn !== undefined), loadBalancer.testListenerPort)]);
+    [observed, listeners] = await Promise.all([observeBoth(ctx), ctx.aws.listeners(productionPortOf(ctx), loadBalancer.testListenerPort)]);
   } catch (error) {
     // The manifest needs no AWS: show it, then why the live side is missing.
     if (!(error instanceof AwsError)) throw error;
