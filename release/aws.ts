@@ -10,6 +10,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   type Action,
+  type Listener,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { COLORS, type Color } from "../config/release-manifest";
 import { namePrefix, resourceNames } from "../config/names";
@@ -102,8 +103,7 @@ export class SdkReleaseAws implements ReleaseAws {
   }
 
   async listeners(productionPort: number, testPort: number): Promise<LiveListeners> {
-    const [lb, groups] = await Promise.all([this.loadBalancer(), this.targetGroupArns()]);
-    const { Listeners = [] } = await call("elbv2:DescribeListeners", () => this.clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })));
+    const [Listeners, groups] = await this.listenersAndTargetGroups();
     const colorOf = (arn?: string) => COLORS.find((c) => groups[c] === arn);
     const weightsOf = (actions: Action[] = []): Partial<Record<Color, number>> => {
       const forward = actions.find((a) => a.Type === "forward");
@@ -130,8 +130,7 @@ export class SdkReleaseAws implements ReleaseAws {
   }
 
   async prepareTrafficMove(productionPort: number): Promise<void> {
-    const [lb] = await Promise.all([this.loadBalancer(), this.targetGroupArns()]);
-    const { Listeners = [] } = await call("elbv2:DescribeListeners", () => this.clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })));
+    const [Listeners] = await this.listenersAndTargetGroups();
     const listener = Listeners.find((l) => l.Port === productionPort)?.ListenerArn;
     if (!listener) throw new AwsError("elbv2:DescribeListeners", new Error(`no listener on port ${productionPort} of ${resourceNames.loadBalancer(this.prefix)}; apply the stack first`));
     this.productionListener = { port: productionPort, arn: listener };
@@ -256,6 +255,13 @@ export class SdkReleaseAws implements ReleaseAws {
       this.clients.cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [name], AlarmTypes: ["CompositeAlarm", "MetricAlarm"] })),
     );
     return (CompositeAlarms[0]?.StateValue ?? MetricAlarms[0]?.StateValue ?? "MISSING") as AlarmState;
+  }
+
+  /** The load balancer's listeners, and the colours' target groups (found alongside, and kept). */
+  private async listenersAndTargetGroups(): Promise<[Listener[], Record<Color, string>]> {
+    const [lb, groups] = await Promise.all([this.loadBalancer(), this.targetGroupArns()]);
+    const { Listeners = [] } = await call("elbv2:DescribeListeners", () => this.clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.arn })));
+    return [Listeners, groups];
   }
 
   private async targetGroupArns(): Promise<Record<Color, string>> {

@@ -52,18 +52,22 @@ export class TerraformStackApplier implements StackApplier {
   ) {}
 
   async plan(environment: string, release?: ReleaseManifest, options: PlanOptions = {}): Promise<boolean> {
+    return this.savePlan(environment, release, options).changes;
+  }
+
+  async apply(environment: string, release?: ReleaseManifest): Promise<void> {
+    const { lockTimeoutSeconds } = this.savePlan(environment, release, {});
+    // Apply exactly the plan just shown, never a fresh one computed after it.
+    this.terraform(environment, ["apply", "-input=false", ...lockArguments(true, lockTimeoutSeconds), "plan.tfplan"], [0]);
+  }
+
+  /** Synthesizes, initialises and saves the plan; whether it has changes, and the environment's lock timeout. */
+  private savePlan(environment: string, release: ReleaseManifest | undefined, options: PlanOptions): { changes: boolean; lockTimeoutSeconds: number } {
     const { lockTimeoutSeconds } = this.prepare(environment, release);
     const refresh = options.refresh === false ? ["-refresh=false"] : [];
     const lock = lockArguments(options.lock ?? true, lockTimeoutSeconds);
     const code = this.terraform(environment, ["plan", "-input=false", "-detailed-exitcode", ...refresh, ...lock, "-out=plan.tfplan"], [0, 2]);
-    return code === 2;
-  }
-
-  async apply(environment: string, release?: ReleaseManifest): Promise<void> {
-    await this.plan(environment, release);
-    // Apply exactly the plan just shown, never a fresh one computed after it.
-    const { config } = this.load(environment);
-    this.terraform(environment, ["apply", "-input=false", ...lockArguments(true, config.release.lockTimeoutSeconds), "plan.tfplan"], [0]);
+    return { changes: code === 2, lockTimeoutSeconds };
   }
 
   /**
@@ -79,9 +83,8 @@ export class TerraformStackApplier implements StackApplier {
   }
 
   private load(environment: string) {
-    if (!listEnvironments(this.configDir).includes(environment)) {
-      throw new TerraformError(`unknown environment "${environment}"; known: ${listEnvironments(this.configDir).join(", ")}`);
-    }
+    const known = listEnvironments(this.configDir);
+    if (!known.includes(environment)) throw new TerraformError(`unknown environment "${environment}"; known: ${known.join(", ")}`);
     return loadEnvironment(environment, this.configDir);
   }
 
