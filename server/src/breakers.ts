@@ -100,7 +100,7 @@ export class PathBreakers<R> {
       return entry;
     }
     if (this.byPath.size >= this.options.maxPaths) this.evictOne();
-    entry = { breaker: this.create(path), state: 'closed', askedWhileOpen: false };
+    entry = this.create(path);
     this.byPath.set(path, entry);
     return entry;
   }
@@ -123,7 +123,8 @@ export class PathBreakers<R> {
     this.setState(path, entry, 'closed');
   }
 
-  private create(path: string): CircuitBreaker<[URL], unknown> {
+  /** A closed breaker for `path`. Its handlers hold their entry: a forgotten breaker is shut down, which removes them. */
+  private create(path: string): Entry {
     const o = this.options;
     const breaker = new CircuitBreaker(this.action, {
       name: `${this.name}:${path}`,
@@ -141,20 +142,18 @@ export class PathBreakers<R> {
       errorFilter: (err: unknown) => err instanceof UpstreamClientError,
     });
     const m = this.metrics;
-    const entry = () => this.byPath.get(path);
+    const entry: Entry = { breaker, state: 'closed', askedWhileOpen: false };
     breaker.on('open', () => {
-      const e = entry();
-      if (e) e.askedWhileOpen = false;
-      this.setState(path, e, 'open');
+      entry.askedWhileOpen = false;
+      this.setState(path, entry, 'open');
     });
     // Half-open waits for a trial call to close or reopen it. A path nobody asked for while it was
     // open may never get one, and would hold the state gauge at half-open: forget it instead.
     breaker.on('halfOpen', () => {
-      const e = entry();
-      if (e && !e.askedWhileOpen) this.forget(path, e);
-      else this.setState(path, e, 'half-open');
+      if (entry.askedWhileOpen) this.setState(path, entry, 'half-open');
+      else this.forget(path, entry);
     });
-    breaker.on('close', () => this.setState(path, entry(), 'closed'));
+    breaker.on('close', () => this.setState(path, entry, 'closed'));
     breaker.on('success', (result: unknown) => {
       if (result instanceof UpstreamClientError) {
         this.totals.clientErrors++;
@@ -172,16 +171,15 @@ export class PathBreakers<R> {
       m.breakerTimeouts.inc(this.label);
     });
     breaker.on('reject', () => {
-      const e = entry();
-      if (e) e.askedWhileOpen = true;
+      entry.askedWhileOpen = true;
       this.totals.rejections++;
       m.breakerRejections.inc(this.label);
     });
-    return breaker;
+    return entry;
   }
 
-  private setState(path: string, entry: Entry | undefined, state: BreakerStateName): void {
-    if (!entry || entry.state === state) return;
+  private setState(path: string, entry: Entry, state: BreakerStateName): void {
+    if (entry.state === state) return;
     if (entry.state !== 'closed') this.count[entry.state]--;
     if (state !== 'closed') this.count[state]++;
     entry.state = state;

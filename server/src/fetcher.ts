@@ -34,6 +34,8 @@ export class CachedFetcher {
   private readonly breakers: PathBreakers<UpstreamResponse>;
   private readonly freshMs: number;
   private readonly keptSeconds: number;
+  /** How long a first write lives: 2 x CACHE_TTL_SECONDS, never longer than a kept entry. */
+  private readonly firstWriteSeconds: number;
 
   constructor(
     config: Config,
@@ -46,6 +48,7 @@ export class CachedFetcher {
     this.keyPrefix = `mcp:fetch:v1:${hash('sha256', this.base.href).slice(0, 16)}:`;
     this.freshMs = config.CACHE_TTL_SECONDS * 1000;
     this.keptSeconds = config.CACHE_TTL_SECONDS + config.CACHE_STALE_TTL_SECONDS;
+    this.firstWriteSeconds = Math.min(2 * config.CACHE_TTL_SECONDS, this.keptSeconds);
     const userAgent = `mcp-server/${config.APP_VERSION}`;
     const call = (url: URL) => fetchUpstream(url, config.UPSTREAM_TIMEOUT_MS, config.UPSTREAM_MAX_BYTES, userAgent);
     const options = {
@@ -95,7 +98,7 @@ export class CachedFetcher {
     }
     const entry: CacheEntry = { body: res.body, contentType: res.contentType, status: res.status, fetchedAt: now };
     if (cached) await this.cache.set(key, { ...entry, askedAgain: true }, this.keptSeconds);
-    else await this.cache.set(key, entry, Math.min((2 * this.freshMs) / 1000, this.keptSeconds));
+    else await this.cache.set(key, entry, this.firstWriteSeconds);
     return { body: res.body, contentType: res.contentType, cache: 'miss', stale: false, ageSeconds: 0 };
   }
 
