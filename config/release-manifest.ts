@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { OperatorError } from "./errors";
+import { SHARED_TASK_SETTINGS, taskSettingsSchema } from "./schema";
 
 export const COLORS = ["blue", "green"] as const;
 export type Color = (typeof COLORS)[number];
@@ -33,7 +35,12 @@ const colorRelease = z.strictObject({
   weight: z.number().int({ message: "expected a whole percentage" }).min(0).max(100),
   /** Overrides the colour's minimum task count (a release raises the idle colour before shifting traffic). */
   minTasks: z.number().int().min(0).optional(),
+  /** What shapes the colour's task definition (cpu, memory, variables, collector, ...). @default the deployment's shared settings (McpDeployment's props); the app always records them */
+  task: taskSettingsSchema.optional(),
 });
+
+/** The command that changes task settings for both colours at once, named in the refusals that need it. */
+export const BOTH_COLOURS_COMMAND = "npm run release -- settings --env <env> --both-colours";
 
 /** What is live in one environment: the versioned record the stack synthesizes from. */
 export const releaseManifestSchema = z
@@ -46,6 +53,20 @@ export const releaseManifestSchema = z
   .superRefine((manifest, ctx) => {
     const total = manifest.colors.blue.weight + manifest.colors.green.weight;
     if (total !== 100) ctx.addIssue({ code: "custom", path: ["colors"], message: `expected weights summing to 100, got ${total}` });
+    const { blue, green } = manifest.colors;
+    if ((blue.task === undefined) !== (green.task === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["colors", blue.task ? "green" : "blue", "task"], message: "expected task settings for both colours or for neither" });
+    } else if (blue.task && green.task) {
+      for (const key of SHARED_TASK_SETTINGS) {
+        if (blue.task[key] !== green.task[key]) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["colors", candidateColor(manifest), "task", key],
+            message: `${JSON.stringify(manifest.colors[candidateColor(manifest)].task![key])} differs from ${manifest.stable}'s ${JSON.stringify(manifest.colors[manifest.stable].task![key])}; both colours share ${key}, so change it for both at once: ${BOTH_COLOURS_COMMAND}`,
+          });
+        }
+      }
+    }
     if (manifest.colors[manifest.stable].weight === 0) {
       ctx.addIssue({ code: "custom", path: ["stable"], message: `the stable colour ${manifest.stable} has no traffic; stable names the colour a rollback returns to` });
     }
@@ -62,4 +83,14 @@ export function candidateColor(manifest: ReleaseManifest): Color {
 export function minimumTasks(manifest: ReleaseManifest, color: Color, policy: { readonly minTasks: number; readonly idleMinTasks: number }): number {
   const release = manifest.colors[color];
   return release.minTasks ?? (release.weight > 0 ? policy.minTasks : policy.idleMinTasks);
+}
+
+/** Refuses a manifest without task settings, where each colour's task definition must come from them alone (this app's stacks). */
+export function requireTaskSettings(manifest: ReleaseManifest): void {
+  const missing = COLORS.filter((color) => !manifest.colors[color].task);
+  if (missing.length === 0) return;
+  throw new OperatorError(
+    `config/releases/${manifest.environment}.json: ${missing.map((c) => `colors.${c}.task`).join(" and ")} missing: each colour's task definition is built from the settings its manifest records. ` +
+      `Record the config's current settings for both colours (what an apply deploys today) with: ${BOTH_COLOURS_COMMAND.replace("<env>", manifest.environment)}`,
+  );
 }

@@ -53,6 +53,14 @@ const logRetentionDays = z
     message: `expected a CloudWatch Logs retention period: one of ${LOG_RETENTION_DAYS.join(", ")}`,
   });
 
+/** A container environment variable's name. */
+export const variableName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected an UPPER_SNAKE_CASE variable name" });
+
+/** A Secrets Manager secret (optionally one JSON key of it, `:key::`), as an ECS secret's valueFrom. */
+export const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/, {
+  message: "expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
+});
+
 const positiveInt = z.number().int({ message: "expected a whole number" }).min(0, { message: "expected 0 or more" });
 
 const networkSchema = z.strictObject({
@@ -142,7 +150,9 @@ const serviceSchema = z.strictObject({
   /** Host names of browser origins allowed to call /mcp; non-browser MCP clients send no Origin. @default the server's (localhost only) */
   allowedOrigins: z.array(z.string().regex(/^[a-z0-9.-]+$/, { message: 'expected the host name of an origin, such as "app.example.com"' })).default([]),
   /** Extra plain environment variables; secret-looking names are refused. */
-  environment: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected an UPPER_SNAKE_CASE variable name" }), z.string()).default({}),
+  environment: z.record(variableName, z.string()).default({}),
+  /** Variables ECS injects from Secrets Manager: name -> secret ARN (the execution role may read these and no others). */
+  secrets: z.record(variableName, secretArn).default({}),
 });
 
 const redisSchema = z.strictObject({
@@ -231,6 +241,48 @@ const observabilitySchema = z.strictObject({
   scrapeIntervalSeconds: z.number().int().min(5).max(300).default(TELEMETRY_DEFAULTS.scrapeIntervalSeconds),
 });
 
+const service = serviceSchema.shape;
+const observability = observabilitySchema.shape;
+
+/**
+ * What shapes one colour's task definition, as the release manifest records it next to the
+ * colour's image: `release deploy` copies it from the config to the idle colour only, so a config
+ * change reaches traffic through deploy, verify and promote. The fields take the config's own
+ * rules, without its defaults (the pipeline writes every field).
+ */
+export const taskSettingsSchema = z
+  .strictObject({
+    cpu: service.cpu.unwrap(),
+    memory: service.memory.unwrap(),
+    containerPort: service.containerPort.unwrap(),
+    metricsPort: service.metricsPort.unwrap(),
+    stopTimeoutSeconds: service.stopTimeoutSeconds.unwrap(),
+    enableExecuteCommand: service.enableExecuteCommand.unwrap(),
+    /** The server's variables from the config (UPSTREAM_URL, LOG_LEVEL, service.environment, ...). */
+    environment: z.record(variableName, z.string()),
+    secrets: service.secrets.unwrap(),
+    allowedHosts: service.allowedHosts.unwrap(),
+    collectorImage: observability.collectorImage.unwrap(),
+    metricsNamespace: observability.metricsNamespace.unwrap(),
+    scrapeIntervalSeconds: observability.scrapeIntervalSeconds.unwrap(),
+  })
+  .superRefine((task, ctx) => {
+    const size = fargateSizeProblem(task.cpu, task.memory);
+    if (size) ctx.addIssue({ code: "custom", path: [size.field], message: size.message });
+    for (const name of Object.keys(task.environment)) {
+      if (SECRET_LOOKING_NAME.test(name)) ctx.addIssue({ code: "custom", path: ["environment", name], message: "looks like a secret: keep secrets in Secrets Manager (secrets)" });
+    }
+  });
+
+export type TaskSettings = z.output<typeof taskSettingsSchema>;
+
+/**
+ * Task settings that both colours share, because something besides the task reads them: the
+ * target groups and security groups (containerPort), the dashboard (metricsNamespace). The colours
+ * must agree on them, so they change only for both colours at once.
+ */
+export const SHARED_TASK_SETTINGS = ["containerPort", "metricsNamespace"] as const satisfies readonly (keyof TaskSettings)[];
+
 const releaseSchema = z.strictObject({
   /** Production traffic (%) on the new colour after each promotion step; rising, ending at 100. */
   steps: z
@@ -318,13 +370,17 @@ function checkNetwork(network: Config["network"], awsRegion: string, issue: Issu
   });
 }
 
+/** Why cpu and memory are not a Fargate task size (and which of the two to change), or undefined. */
+export function fargateSizeProblem(cpu: number, memory: number): { field: "cpu" | "memory"; message: string } | undefined {
+  if (!FARGATE_MEMORY[cpu]) return { field: "cpu", message: `expected a Fargate cpu value (${Object.keys(FARGATE_MEMORY).join(", ")}), got ${cpu}` };
+  if (!FARGATE_MEMORY[cpu](memory)) return { field: "memory", message: `${memory} MiB is not a valid Fargate memory size for ${cpu} cpu units; see the Fargate task size table` };
+  return undefined;
+}
+
 function checkService(config: Config, issue: Issue): void {
   const { service, loadBalancer } = config;
-  if (!FARGATE_MEMORY[service.cpu]) {
-    issue(["service", "cpu"], `expected a Fargate cpu value (${Object.keys(FARGATE_MEMORY).join(", ")}), got ${service.cpu}`);
-  } else if (!FARGATE_MEMORY[service.cpu](service.memory)) {
-    issue(["service", "memory"], `${service.memory} MiB is not a valid Fargate memory size for ${service.cpu} cpu units; see the Fargate task size table`);
-  }
+  const size = fargateSizeProblem(service.cpu, service.memory);
+  if (size) issue(["service", size.field], size.message);
   if (service.minTasks > service.maxTasks) issue(["service", "minTasks"], `expected minTasks (${service.minTasks}) <= maxTasks (${service.maxTasks})`);
   if (service.idleMinTasks > service.minTasks) issue(["service", "idleMinTasks"], `expected idleMinTasks (${service.idleMinTasks}) <= minTasks (${service.minTasks})`);
   if (service.metricsPort === service.containerPort) issue(["service", "metricsPort"], "expected a port other than containerPort: metrics must not be reachable through the load balancer");
@@ -342,7 +398,8 @@ function checkService(config: Config, issue: Issue): void {
     if (parseCidr(text)?.prefix === 0) issue(["loadBalancer", "testListenerCidrs", i], "the test listener must not be open to the whole internet; list the CI or VPN ranges");
   });
   for (const name of Object.keys(service.environment)) {
-    if (SECRET_LOOKING_NAME.test(name)) issue(["service", "environment", name], "looks like a secret: keep secrets in Secrets Manager and inject them as ECS secrets");
+    if (SECRET_LOOKING_NAME.test(name)) issue(["service", "environment", name], "looks like a secret: keep secrets in Secrets Manager and inject them as ECS secrets (service.secrets)");
+    if (name in service.secrets) issue(["service", "environment", name], "is also in service.secrets; a variable is either plain or a secret");
   }
 }
 

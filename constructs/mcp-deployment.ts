@@ -59,12 +59,12 @@ export interface McpDeploymentProps {
   readonly accountId: string;
   /** The VPC to build (CIDR, zones and subnets), or one that exists already. Required. */
   readonly network: Omit<NetworkProps, "name" | "region" | "permissionsBoundaryArn"> | ExistingNetwork;
-  /** What each colour runs and how traffic is split: the release manifest. Required. */
+  /** What each colour runs and how traffic is split: the release manifest. A colour's `task` settings, when recorded, replace the shared `service`, `serverEnvironment` and `telemetry` settings for that colour. Required. */
   readonly release: ReleaseManifest;
   /** The load balancer: who may reach the test listener, and TLS. Required (testListenerCidrs). */
   readonly loadBalancer: Omit<BlueGreenLoadBalancerProps, "name" | "region" | "vpcId" | "vpcCidr" | "publicSubnetIds" | "weights" | "testColor" | "targetPort">;
-  /** The server's own settings (UPSTREAM_URL, ...); the variables that wire it to Redis and the load balancer are added. Required. */
-  readonly serverEnvironment: Record<string, string>;
+  /** The server's own settings (UPSTREAM_URL, ...); the variables that wire it to Redis and the load balancer are added. @default none (a colour with task settings takes its own) */
+  readonly serverEnvironment?: Record<string, string>;
   /** Each colour's service: cpu, memory, task counts, ... @default McpService's defaults and the task counts above */
   readonly service?: McpDeploymentServiceOptions;
   /** The cache, or false for a server that needs none. @default RedisCache's defaults */
@@ -119,7 +119,8 @@ export class McpDeployment extends Construct {
       publicSubnetIds: props.loadBalancer.internal ? net.privateSubnetIds : net.publicSubnetIds,
       weights: { blue: release.colors.blue.weight, green: release.colors.green.weight },
       testColor: candidateColor(release),
-      targetPort: service.containerPort,
+      // Both colours' task settings agree on the port (the manifest's rule): the target groups serve either.
+      targetPort: release.colors.blue.task?.containerPort ?? service.containerPort,
     });
     this.cluster = new ServiceCluster(this, "cluster", { name });
     this.alarmTopic = new AlarmTopic(this, "alarm-topic", { name: `${name}-alarms`, accountId: props.accountId, emails: alarms.emails, httpsEndpoints: alarms.httpsEndpoints });
@@ -129,12 +130,30 @@ export class McpDeployment extends Construct {
     const hostName = props.loadBalancer.hostName;
     // The wiring only this construct knows: where Redis is, who the server signs in as, which Host
     // names reach it, and its public URL (the 401 challenge's resource, never read from a request).
-    const environment = {
-      ...props.serverEnvironment,
+    const wiring = (hosts: readonly string[]) => ({
       ...(redis ? { REDIS_URL: redis.url, REDIS_IAM_USER: redis.clientUser.userId, REDIS_IAM_CACHE_ID: redis.replicationGroup.replicationGroupId } : {}),
       AWS_REGION: region,
-      ALLOWED_HOSTS: [this.loadBalancer.loadBalancer.dnsName, ...(hostName ? [hostName] : []), ...allowedHosts].join(","),
+      ALLOWED_HOSTS: [this.loadBalancer.loadBalancer.dnsName, ...(hostName ? [hostName] : []), ...hosts].join(","),
       MCP_RESOURCE_URL: `${this.loadBalancer.productionUrl}/mcp`,
+    });
+    // A colour's recorded task settings are its whole task: a config change reaches it only through a release.
+    const colorSettings = (color: Color): { service: ColorServiceOptions; telemetry?: ColorTelemetryOptions } => {
+      const task = release.colors[color].task;
+      if (!task) return { service: { ...colorService, environment: { ...colorService.environment, ...props.serverEnvironment, ...wiring(allowedHosts) } }, telemetry: props.telemetry };
+      return {
+        service: {
+          ...colorService,
+          cpu: task.cpu,
+          memory: task.memory,
+          containerPort: task.containerPort,
+          metricsPort: task.metricsPort,
+          stopTimeoutSeconds: task.stopTimeoutSeconds,
+          enableExecuteCommand: task.enableExecuteCommand,
+          environment: { ...task.environment, ...wiring(task.allowedHosts) },
+          secrets: task.secrets,
+        },
+        telemetry: { image: task.collectorImage, namespace: task.metricsNamespace, scrapeIntervalSeconds: task.scrapeIntervalSeconds },
+      };
     };
     const makeColor = (color: Color) =>
       new ColorDeployment(this, color, {
@@ -151,8 +170,7 @@ export class McpDeployment extends Construct {
         // The same rule the release CLI reasons with, so its view of capacity and the stack's agree.
         minTasks: minimumTasks(release, color, { minTasks, idleMinTasks }),
         maxTasks,
-        service: { ...colorService, environment: { ...colorService.environment, ...environment } },
-        telemetry: props.telemetry,
+        ...colorSettings(color),
         scaling: props.scaling,
         alarms: { ...alarms, ...alarmDefaults },
         permissionsBoundaryArn,

@@ -7,6 +7,7 @@ import { refuseExampleValues } from "../config/deployable";
 import { deploy } from "./commands/deploy";
 import { promote } from "./commands/promote";
 import { rollback } from "./commands/rollback";
+import { settings } from "./commands/settings";
 import { status } from "./commands/status";
 import { verify } from "./commands/verify";
 import type { ReleaseContext } from "./context";
@@ -100,6 +101,10 @@ export function buildProgram(deps: CliDependencies): Command {
   );
 
   command("rollback", "all traffic back to the stable colour in one apply").action((o: CommonOptions) => rollback(context(o)));
+
+  command("settings", "each colour's recorded task settings next to the config's; --both-colours records the config's for both at once")
+    .option("--both-colours", "change both colours now: ECS replaces the live colour's tasks in place, outside any traffic shift")
+    .action((o: CommonOptions & { bothColours?: boolean }) => settings(context(o), { bothColours: o.bothColours ?? false }));
 
   return program;
 }

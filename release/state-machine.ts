@@ -1,4 +1,16 @@
-import { candidateColor, COLORS, imageProblem, minimumTasks, otherColor, type Color, type ReleaseManifest } from "../config/release-manifest";
+import { isDeepStrictEqual } from "node:util";
+import {
+  BOTH_COLOURS_COMMAND,
+  candidateColor,
+  COLORS,
+  imageProblem,
+  minimumTasks,
+  otherColor,
+  requireTaskSettings,
+  type Color,
+  type ReleaseManifest,
+} from "../config/release-manifest";
+import { SHARED_TASK_SETTINGS, type TaskSettings } from "../config/schema";
 import { namePrefix, resourceNames } from "../config/names";
 import { ReleaseError } from "./errors";
 
@@ -9,7 +21,8 @@ import { ReleaseError } from "./errors";
  *
  * Invariants:
  *  1. Weights are whole percentages summing to 100, and the stable colour has traffic.
- *  2. The image of a colour with traffic (before or after a transition) never changes.
+ *  2. The image and task settings of a colour with traffic (before or after a transition) never
+ *     change; only planBothColours, an explicit command, changes a live colour's settings.
  *  3. Traffic moves forward only to the candidate, and only while it runs its manifest image
  *     with at least one healthy target, none unhealthy and its alarm not in ALARM.
  *  4. A rollback leaves one colour at 100%: the stable colour, whose image is the last known good.
@@ -69,8 +82,19 @@ export function defaultVersion(image: string): string {
   return tag ? tag[1] : digest.slice(0, 12);
 }
 
-/** Puts a new image on the candidate (0%) colour and raises its capacity to match the live colour. */
-export function planDeploy(manifest: ReleaseManifest, image: string, version: string, live: Pick<ColorObservation, "runningTasks">, policy: ReleasePolicy): ReleaseManifest {
+/**
+ * Puts a new image and the config's task settings on the candidate (0%) colour, and raises its
+ * capacity to match the live colour. The live colour keeps its own settings.
+ */
+export function planDeploy(
+  manifest: ReleaseManifest,
+  image: string,
+  version: string,
+  task: TaskSettings,
+  live: Pick<ColorObservation, "runningTasks">,
+  policy: ReleasePolicy,
+): ReleaseManifest {
+  requireTaskSettings(manifest);
   const problem = imageProblem(image);
   if (problem) throw new ReleaseError(`--image ${image}: ${problem}`);
   if (!VERSION.test(version)) throw new ReleaseError(`--version "${version}": expected letters, digits, ".", "_", "+" or "-" (what the server accepts as APP_VERSION)`);
@@ -81,11 +105,42 @@ export function planDeploy(manifest: ReleaseManifest, image: string, version: st
       `a promotion is in progress: the candidate ${candidate} has ${weight}% of traffic; run promote to finish it or rollback first, then deploy`,
     );
   }
+  const stableTask = manifest.colors[manifest.stable].task!;
+  for (const key of SHARED_TASK_SETTINGS) {
+    if (!isDeepStrictEqual(task[key], stableTask[key])) {
+      throw new ReleaseError(
+        `the config changes ${key} (${JSON.stringify(stableTask[key])} -> ${JSON.stringify(task[key])}), which both colours share, so a deploy to ${candidate} alone cannot take it; change it for both at once with ${BOTH_COLOURS_COMMAND.replace("<env>", manifest.environment)}, or revert it`,
+      );
+    }
+  }
   const minTasks = Math.min(policy.maxTasks, Math.max(policy.minTasks, live.runningTasks));
   return checked(manifest, {
     ...manifest,
-    colors: { ...manifest.colors, [candidate]: { image, version, weight: 0, minTasks } },
+    colors: { ...manifest.colors, [candidate]: { image, version, weight: 0, minTasks, task } },
   });
+}
+
+/**
+ * The explicit exception to invariant 2: the same task settings on both colours at once, so ECS
+ * replaces the live colour's tasks in place (a rolling deployment, outside any traffic shift).
+ * For changes that cannot wait for a release, such as a security fix, or that both colours share.
+ */
+export function planBothColours(manifest: ReleaseManifest, task: TaskSettings): ReleaseManifest {
+  const candidate = candidateColor(manifest);
+  if (manifest.colors[candidate].weight > 0) {
+    throw new ReleaseError(`a promotion is in progress (${candidate} has ${manifest.colors[candidate].weight}%); run promote to finish it or rollback first, then change both colours`);
+  }
+  if (COLORS.every((color) => isDeepStrictEqual(manifest.colors[color].task, task))) {
+    throw new ReleaseError(`nothing to change: both colours already record the config's task settings`);
+  }
+  return { ...manifest, colors: { blue: { ...manifest.colors.blue, task }, green: { ...manifest.colors.green, task } } };
+}
+
+/** The task settings that differ between what a colour records and `task`, as "field: recorded -> wanted" lines. */
+export function taskSettingsDiff(recorded: TaskSettings | undefined, task: TaskSettings): string[] {
+  return (Object.keys(task) as (keyof TaskSettings)[])
+    .filter((key) => !isDeepStrictEqual(recorded?.[key], task[key]))
+    .map((key) => `${key}: ${recorded ? JSON.stringify(recorded[key]) : "(not recorded)"} -> ${JSON.stringify(task[key])}`);
 }
 
 /** Why a colour cannot take production traffic yet, or undefined when it can. */
@@ -218,6 +273,9 @@ function checked(before: ReleaseManifest, after: ReleaseManifest): ReleaseManife
     const hadOrHasTraffic = before.colors[color].weight > 0 || after.colors[color].weight > 0;
     if (hadOrHasTraffic && before.colors[color].image !== after.colors[color].image) {
       throw new Error(`release state machine changed the image of ${color}, which has traffic`);
+    }
+    if (hadOrHasTraffic && !isDeepStrictEqual(before.colors[color].task, after.colors[color].task)) {
+      throw new Error(`release state machine changed the task settings of ${color}, which has traffic`);
     }
   }
   return after;

@@ -3,10 +3,9 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Environment } from "../config/load";
 import { namePrefix, PROJECT, stateKey } from "../config/names";
-import { candidateColor, COLORS } from "../config/release-manifest";
+import { candidateColor, COLORS, requireTaskSettings } from "../config/release-manifest";
 import { McpDeployment } from "../constructs/mcp-deployment";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
-import { serverEnvironment } from "./server-environment";
 
 /**
  * One environment: its provider and state, and an McpDeployment mapped from its config field by
@@ -17,7 +16,9 @@ export class McpServerStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, { config, release }: Environment) {
     super(scope, id);
-    const { network: net, loadBalancer: lb, service: svc, redis, autoscaling, alarms, observability: obs } = config;
+    // The colours' cpu, memory, variables and collector come from the manifest (deploy records them), not the config.
+    requireTaskSettings(release);
+    const { network: net, loadBalancer: lb, service: svc, redis, autoscaling, alarms } = config;
 
     new AwsProvider(this, "aws", {
       region: config.aws.region,
@@ -65,20 +66,12 @@ export class McpServerStack extends TerraformStack {
         deletionProtection: lb.deletionProtection,
         accessLogRetentionDays: lb.accessLogRetentionDays,
       },
-      serverEnvironment: serverEnvironment(config),
       service: {
-        cpu: svc.cpu,
-        memory: svc.memory,
-        containerPort: svc.containerPort,
-        metricsPort: svc.metricsPort,
         minTasks: svc.minTasks,
         idleMinTasks: svc.idleMinTasks,
         maxTasks: svc.maxTasks,
-        allowedHosts: svc.allowedHosts,
-        stopTimeoutSeconds: svc.stopTimeoutSeconds,
         healthCheckGracePeriodSeconds: svc.healthCheckGracePeriodSeconds,
         logRetentionDays: svc.logRetentionDays,
-        enableExecuteCommand: svc.enableExecuteCommand,
       },
       redis: {
         engine: redis.engine,
@@ -87,11 +80,6 @@ export class McpServerStack extends TerraformStack {
         replicas: redis.replicas,
         snapshotRetentionDays: redis.snapshotRetentionDays,
         maxmemoryPolicy: redis.maxmemoryPolicy,
-      },
-      telemetry: {
-        image: obs.collectorImage,
-        namespace: obs.metricsNamespace,
-        scrapeIntervalSeconds: obs.scrapeIntervalSeconds,
       },
       scaling: {
         requestsPerTargetPerMinute: autoscaling.requestsPerTargetPerMinute,

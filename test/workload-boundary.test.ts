@@ -1,6 +1,7 @@
 import { namePrefix, resourceNames } from "../config/names";
 import { loadEnvironment, type Environment } from "../config/load";
 import { bootstrapAccounts } from "../stacks/bootstrap-stack";
+import { taskSettings } from "../stacks/task-settings";
 import { policyDocuments, synthBootstrap, type IamStatement } from "./support/bootstrap";
 import { resourcesOf, synthStackText, type TerraformJson } from "./support/fixtures";
 import { allows } from "./support/iam";
@@ -79,7 +80,11 @@ describe.each(["staging", "production"] as const)("the workload boundary of %s",
 
 describe("the workload boundary of an environment with ECS Exec on", () => {
   const staging = loadEnvironment("staging");
-  const withExec: Environment = { ...staging, config: { ...staging.config, service: { ...staging.config.service, enableExecuteCommand: true } } };
+  const config = { ...staging.config, service: { ...staging.config.service, enableExecuteCommand: true } };
+  // ECS Exec is a task setting: the bootstrap's boundary follows the config, each colour's role its recorded settings.
+  const task = taskSettings(config);
+  const colors = { blue: { ...staging.release.colors.blue, task }, green: { ...staging.release.colors.green, task } };
+  const withExec: Environment = { config, release: { ...staging.release, colors } };
 
   it("follows the switch, so the task roles' exec channels still work", () => {
     const { grants, blocked } = synthesizeBoth(withExec);

@@ -2,7 +2,8 @@ import { candidateColor, minimumTasks, type Color, type ReleaseManifest } from "
 import { applyChange } from "../apply-change";
 import { POLL_SECONDS, releasePolicy, type ReleaseContext } from "../context";
 import { ReleaseError } from "../errors";
-import { defaultVersion, deploymentFailed, planDeploy, readinessProblem } from "../state-machine";
+import { taskSettings } from "../../stacks/task-settings";
+import { defaultVersion, deploymentFailed, planDeploy, readinessProblem, taskSettingsDiff } from "../state-machine";
 import { verify } from "./verify";
 import { describeColor, unlessDryRunWithoutAws } from "./observe";
 
@@ -24,9 +25,13 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
   const candidate = candidateColor(manifest);
   const version = options.version ?? defaultVersion(options.image);
   const live = await unlessDryRunWithoutAws(ctx, `${manifest.stable}'s running tasks are unknown, so the candidate's floor is the minimum`, () => ctx.aws.observe(manifest.stable));
-  const next = planDeploy(manifest, options.image, version, live ?? { runningTasks: 0 }, policy);
+  const task = taskSettings(ctx.config);
+  const next = planDeploy(manifest, options.image, version, task, live ?? { runningTasks: 0 }, policy);
   const tasks = minimumTasks(next, candidate, policy);
   ctx.out.step(`deploy ${version} to ${candidate} (0% of traffic, ${tasks} tasks to match ${manifest.stable}'s ${live ? live.runningTasks : "unknown number of"} running)`);
+  const changed = taskSettingsDiff(manifest.colors[manifest.stable].task, task);
+  ctx.out.step(changed.length > 0 ? `${candidate} takes the config's task settings, which differ from ${manifest.stable}'s (unchanged):` : `${candidate} takes the config's task settings, the same as ${manifest.stable}'s`);
+  if (changed.length > 0) ctx.out.block(changed);
   if (!ctx.dryRun) {
     // Before the apply: the new image, and the stable one (the rollback target, which a release
     // before this tagging may have left untagged), are kept by the lifecycle policy from now on.
@@ -38,12 +43,13 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
     return;
   }
   ctx.out.step(await ctx.aws.setTaskFloor(candidate, tasks));
-  await waitUntilReady(ctx, next, candidate);
+  await waitUntilReady(ctx, next, candidate, `production traffic is unaffected (${manifest.stable} has 100%)`);
   await verify(ctx);
   ctx.out.step(`deploy: ${candidate} runs ${version} and passed verify; run promote to shift traffic`);
 }
 
-async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color): Promise<void> {
+/** Waits until the colour runs its manifest's task on every target, healthy; `unaffected` says what a failure leaves untouched. */
+export async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color, unaffected: string): Promise<void> {
   const policy = releasePolicy(ctx.config);
   const timeoutMs = ctx.config.release.healthyTimeoutSeconds * 1000;
   const started = ctx.clock.now().getTime();
@@ -51,7 +57,7 @@ async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, co
   for (;;) {
     const seen = await ctx.aws.observe(color);
     const failed = deploymentFailed(manifest, color, seen);
-    if (failed) throw new ReleaseError(`${failed}; production traffic is unaffected (${manifest.stable} has 100%): fix the image and deploy again`);
+    if (failed) throw new ReleaseError(`${failed}; ${unaffected}: fix the image or the settings and try again`);
     const waiting = readinessProblem(manifest, color, seen, policy);
     if (!waiting) {
       ctx.out.step(`ready: ${describeColor(color, seen)}`);
@@ -60,7 +66,7 @@ async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, co
     const elapsed = ctx.clock.now().getTime() - started;
     if (elapsed >= timeoutMs) {
       throw new ReleaseError(
-        `${color} was not ready after ${ctx.config.release.healthyTimeoutSeconds} s: ${waiting}; production traffic is unaffected (${manifest.stable} has 100%)`,
+        `${color} was not ready after ${ctx.config.release.healthyTimeoutSeconds} s: ${waiting}; ${unaffected}`,
       );
     }
     ctx.out.step(`waiting: ${waiting}`);

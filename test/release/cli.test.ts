@@ -1,7 +1,7 @@
 import { main } from "../../release/cli";
 import { AwsError } from "../../release/errors";
 import type { ColorObservation } from "../../release/state-machine";
-import { cliHarness, DIGEST_A, DIGEST_B, healthy, settledManifest, startInfoServer, TAGGED, type InfoServer } from "./support";
+import { cliHarness, DIGEST_A, DIGEST_B, healthy, settledManifest, startInfoServer, TAGGED, TASK, type InfoServer } from "./support";
 
 /** green carries 1.4.0 on DIGEST_B at 0%, blue is stable on DIGEST_A: the state after a deploy. */
 const deployed = () => settledManifest({ green: { image: DIGEST_B, version: "1.4.0", minTasks: 3 } });
@@ -34,8 +34,8 @@ describe("release deploy", () => {
     expect(harness.err).toEqual([]);
     expect(code).toBe(0);
     expect(harness.config.read().colors).toEqual({
-      blue: { image: DIGEST_A, version: "1.3.0", weight: 100 },
-      green: { image: TAGGED, version: "1.4.0", weight: 0, minTasks: 4 },
+      blue: { image: DIGEST_A, version: "1.3.0", weight: 100, task: TASK },
+      green: { image: TAGGED, version: "1.4.0", weight: 0, minTasks: 4, task: TASK },
     });
     expect(harness.applier.applied).toHaveLength(1);
     expect(harness.aws.floors).toEqual([{ color: "green", tasks: 4 }]);
@@ -112,7 +112,7 @@ describe("release deploy", () => {
     expect(harness.applier.applied).toEqual([]);
     expect(harness.recorder.commits).toEqual([]);
     expect(harness.applier.planned).toHaveLength(1);
-    expect(harness.applier.planned[0]?.colors.green).toEqual({ image: TAGGED, version: "1.4.0", weight: 0, minTasks: 2 });
+    expect(harness.applier.planned[0]?.colors.green).toEqual({ image: TAGGED, version: "1.4.0", weight: 0, minTasks: 2, task: TASK });
     expect(harness.out).toEqual(
       expect.arrayContaining([
         `- colors.green.image: "${DIGEST_A}"`,
@@ -167,7 +167,7 @@ describe("release promote", () => {
     expect(harness.config.read()).toEqual({
       environment: "staging",
       stable: "green",
-      colors: { blue: { image: DIGEST_A, version: "1.3.0", weight: 0 }, green: { image: DIGEST_B, version: "1.4.0", weight: 100 } },
+      colors: { blue: { image: DIGEST_A, version: "1.3.0", weight: 0, task: TASK }, green: { image: DIGEST_B, version: "1.4.0", weight: 100, task: TASK } },
     });
     // The old colour kept its tasks through the final bake, and only then fell to the idle minimum.
     expect(harness.applier.applied[2].colors.blue.minTasks).toBe(2);

@@ -5,6 +5,7 @@ import { ReleaseError } from "../../release/errors";
 import {
   defaultVersion,
   finishPromotion,
+  planBothColours,
   planDeploy,
   planRollback,
   planStep,
@@ -14,12 +15,19 @@ import {
   type ColorObservation,
   type ReleasePolicy,
 } from "../../release/state-machine";
-import { ACCOUNT, DIGEST_A, DIGEST_B, healthy, settledManifest, TAGGED } from "./support";
+import type { TaskSettings } from "../../config/schema";
+import { ACCOUNT, DIGEST_A, DIGEST_B, healthy, settledManifest, TAGGED, TASK } from "./support";
 
 const policy: ReleasePolicy = { minTasks: 2, maxTasks: 6, idleMinTasks: 1, steps: [10, 50, 100] };
 const IMAGES = [DIGEST_A, DIGEST_B, TAGGED, `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:2.0.0`];
 
 const image = fc.constantFrom(...IMAGES);
+
+/** Task settings a config may ask for: a colour's own (size, variables), and one both colours share (the port). */
+const OWN_TASKS: TaskSettings[] = [TASK, { ...TASK, cpu: 1024, memory: 2048 }, { ...TASK, environment: { ...TASK.environment, LOG_LEVEL: "warn" } }];
+const SHARED_CHANGE: TaskSettings = { ...TASK, containerPort: 9090 };
+const ownTask = fc.constantFrom(...OWN_TASKS);
+const anyTask = fc.constantFrom(...OWN_TASKS, SHARED_CHANGE);
 const color = fc.constantFrom<Color>(...COLORS);
 
 /** Any valid manifest: either colour stable with 1-100% of traffic, any images, optional overrides. */
@@ -30,10 +38,11 @@ const manifestArb: fc.Arbitrary<ReleaseManifest> = fc
     images: fc.tuple(image, image),
     versions: fc.tuple(fc.constantFrom("1.3.0", "1.4.0"), fc.constantFrom("1.3.0", "1.4.0")),
     minTasks: fc.tuple(fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }), fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined })),
+    tasks: fc.tuple(ownTask, ownTask),
   })
-  .map(({ stable, candidateWeight, images, versions, minTasks }) => {
+  .map(({ stable, candidateWeight, images, versions, minTasks, tasks }) => {
     const weight = (c: Color) => (c === stable ? 100 - candidateWeight : candidateWeight);
-    const entry = (c: Color, i: number) => ({ image: images[i], version: versions[i], weight: weight(c), ...(minTasks[i] === undefined ? {} : { minTasks: minTasks[i] }) });
+    const entry = (c: Color, i: number) => ({ image: images[i], version: versions[i], weight: weight(c), task: tasks[i], ...(minTasks[i] === undefined ? {} : { minTasks: minTasks[i] }) });
     return parseReleaseManifest({ environment: "staging", stable, colors: { blue: entry("blue", 0), green: entry("green", 1) } });
   });
 
@@ -62,13 +71,15 @@ const observedArb = (manifest: ReleaseManifest) =>
 
 /** One release operation, as the commands perform them, with whatever AWS reports at that moment. */
 type Operation =
-  | { kind: "deploy"; image: string; version: string; live: ColorObservation }
+  | { kind: "deploy"; image: string; version: string; task: TaskSettings; live: ColorObservation }
+  | { kind: "both"; task: TaskSettings }
   | { kind: "step"; percent: number; observed: Record<Color, ColorObservation> }
   | { kind: "finish" }
   | { kind: "rollback" };
 
 const operationArb: fc.Arbitrary<Operation> = fc.oneof(
-  fc.record({ kind: fc.constant("deploy" as const), image, version: fc.constantFrom("1.4.0", "2.0.0"), live: observationArb() }),
+  fc.record({ kind: fc.constant("deploy" as const), image, version: fc.constantFrom("1.4.0", "2.0.0"), task: anyTask, live: observationArb() }),
+  fc.record({ kind: fc.constant("both" as const), task: anyTask }),
   fc.record({
     kind: fc.constant("step" as const),
     percent: fc.oneof(fc.constantFrom(10, 50, 100), fc.integer({ min: -5, max: 120 })),
@@ -83,7 +94,9 @@ function run(manifest: ReleaseManifest, op: Operation): ReleaseManifest {
   try {
     switch (op.kind) {
       case "deploy":
-        return planDeploy(manifest, op.image, op.version, op.live, policy);
+        return planDeploy(manifest, op.image, op.version, op.task, op.live, policy);
+      case "both":
+        return planBothColours(manifest, op.task);
       case "step": {
         // Observations usually run the manifest's images, so steps are often allowed.
         const observed = {
@@ -133,6 +146,26 @@ describe("release state machine", () => {
           for (const c of COLORS) {
             if (manifest.colors[c].weight > 0 || next.colors[c].weight > 0) expect(next.colors[c].image).toBe(manifest.colors[c].image);
           }
+          manifest = next;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("changes a live colour's task settings only by the explicit both-colours command; a promotion carries the candidate's own settings live", () => {
+    fc.assert(
+      fc.property(manifestArb, fc.array(operationArb, { maxLength: 12 }), (start, ops) => {
+        let manifest = start;
+        for (const op of ops) {
+          const next = run(manifest, op);
+          for (const c of COLORS) {
+            const live = manifest.colors[c].weight > 0 || next.colors[c].weight > 0;
+            if (live && op.kind !== "both") expect(next.colors[c].task).toEqual(manifest.colors[c].task);
+            // A colour that gains traffic brings the settings a deploy recorded for it while it was idle.
+            if (manifest.colors[c].weight === 0 && next.colors[c].weight > 0) expect(next.colors[c].task).toEqual(manifest.colors[c].task);
+          }
+          if (op.kind === "both" && next !== manifest) expect([next.colors.blue.task, next.colors.green.task]).toEqual([op.task, op.task]);
           manifest = next;
         }
       }),
@@ -191,12 +224,12 @@ describe("release state machine", () => {
       fc.property(manifestArb, image, observationArb(), (manifest, newImage, live) => {
         const candidate = candidateColor(manifest);
         if (manifest.colors[candidate].weight > 0) {
-          expect(() => planDeploy(manifest, newImage, "1.4.0", live, policy)).toThrow(/a promotion is in progress.*run promote to finish it or rollback first/);
+          expect(() => planDeploy(manifest, newImage, "1.4.0", TASK, live, policy)).toThrow(/a promotion is in progress.*run promote to finish it or rollback first/);
           return;
         }
-        const next = planDeploy(manifest, newImage, "1.4.0", live, policy);
+        const next = planDeploy(manifest, newImage, "1.4.0", TASK, live, policy);
         expect(next.colors[manifest.stable]).toEqual(manifest.colors[manifest.stable]);
-        expect(next.colors[candidate]).toMatchObject({ image: newImage, version: "1.4.0", weight: 0 });
+        expect(next.colors[candidate]).toMatchObject({ image: newImage, version: "1.4.0", weight: 0, task: TASK });
         expect(next.colors[candidate].minTasks).toBe(Math.min(policy.maxTasks, Math.max(policy.minTasks, live.runningTasks)));
       }),
     );
@@ -205,13 +238,37 @@ describe("release state machine", () => {
 
 describe("planDeploy", () => {
   it("refuses a mutable tag, naming the flag and the fix", () => {
-    expect(() => planDeploy(settledManifest(), "repo:latest", "1.4.0", healthy(DIGEST_A), policy)).toThrow(
+    expect(() => planDeploy(settledManifest(), "repo:latest", "1.4.0", TASK, healthy(DIGEST_A), policy)).toThrow(
       '--image repo:latest: the tag "latest" moves between builds; pin the image by digest or by an immutable tag such as the commit SHA',
     );
   });
 
   it("refuses a version the server would not accept as APP_VERSION", () => {
-    expect(() => planDeploy(settledManifest(), DIGEST_B, "1.4.0 beta", healthy(DIGEST_A), policy)).toThrow(/--version "1.4.0 beta": expected letters, digits/);
+    expect(() => planDeploy(settledManifest(), DIGEST_B, "1.4.0 beta", TASK, healthy(DIGEST_A), policy)).toThrow(/--version "1.4.0 beta": expected letters, digits/);
+  });
+});
+
+describe("task settings", () => {
+  it("refuses a deploy whose config changes a setting both colours share, naming it and the both-colours command", () => {
+    expect(() => planDeploy(settledManifest(), DIGEST_B, "1.4.0", SHARED_CHANGE, healthy(DIGEST_A), policy)).toThrow(
+      "the config changes containerPort (8080 -> 9090), which both colours share, so a deploy to green alone cannot take it; change it for both at once with npm run release -- settings --env staging --both-colours, or revert it",
+    );
+  });
+
+  it("refuses a deploy from a manifest that records no task settings, naming the command that records them", () => {
+    const { task: _blue, ...blue } = settledManifest().colors.blue;
+    const { task: _green, ...green } = settledManifest().colors.green;
+    const bare = parseReleaseManifest({ ...settledManifest(), colors: { blue, green } });
+    expect(() => planDeploy(bare, DIGEST_B, "1.4.0", TASK, healthy(DIGEST_A), policy)).toThrow(
+      /colors\.blue\.task and colors\.green\.task missing: .*npm run release -- settings --env staging --both-colours/,
+    );
+  });
+
+  it("changes both colours at once only outside a promotion, and only when something changes", () => {
+    expect(planBothColours(settledManifest(), SHARED_CHANGE).colors.blue.task).toEqual(SHARED_CHANGE);
+    expect(() => planBothColours(settledManifest(), TASK)).toThrow("nothing to change: both colours already record the config's task settings");
+    const at10 = planStep(settledManifest({ green: { image: DIGEST_B } }), 10, { blue: healthy(DIGEST_A), green: healthy(DIGEST_B) }, policy);
+    expect(() => planBothColours(at10, SHARED_CHANGE)).toThrow(/a promotion is in progress \(green has 10%\)/);
   });
 });
 
@@ -234,10 +291,10 @@ describe("planStep", () => {
   it("at 100% makes the candidate stable and holds the old colour's running tasks for a fast rollback", () => {
     const next = planStep(planStep(deployed, 50, fine, policy), 100, { ...fine, blue: healthy(DIGEST_A, 5) }, policy);
     expect(next.stable).toBe("green");
-    expect(next.colors.blue).toEqual({ image: DIGEST_A, version: "1.3.0", weight: 0, minTasks: 5 });
+    expect(next.colors.blue).toEqual({ image: DIGEST_A, version: "1.3.0", weight: 0, minTasks: 5, task: TASK });
     expect(finishPromotion(next).colors).toEqual({
-      blue: { image: DIGEST_A, version: "1.3.0", weight: 0 },
-      green: { image: DIGEST_B, version: "1.4.0", weight: 100 },
+      blue: { image: DIGEST_A, version: "1.3.0", weight: 0, task: TASK },
+      green: { image: DIGEST_B, version: "1.4.0", weight: 100, task: TASK },
     });
   });
 
@@ -263,7 +320,7 @@ describe("planStep", () => {
 
 describe("remainingSteps", () => {
   it("resumes an interrupted promotion at the next configured step", () => {
-    const at10 = parseReleaseManifest({ ...settledManifest(), colors: { blue: { image: DIGEST_A, version: "1", weight: 90 }, green: { image: DIGEST_B, version: "2", weight: 10 } } });
+    const at10 = parseReleaseManifest({ ...settledManifest(), colors: { blue: { image: DIGEST_A, version: "1", weight: 90, task: TASK }, green: { image: DIGEST_B, version: "2", weight: 10, task: TASK } } });
     expect(remainingSteps(at10, policy)).toEqual([50, 100]);
   });
 });

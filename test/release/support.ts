@@ -5,7 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { parseReleaseManifest } from "../../config/load";
+import { loadEnvironment, parseReleaseManifest } from "../../config/load";
+import type { TaskSettings } from "../../config/schema";
+import { taskSettings } from "../../stacks/task-settings";
 import { COLORS, type Color, type ReleaseManifest } from "../../config/release-manifest";
 import type { LiveListeners, ReleaseAws } from "../../release/aws";
 import type { CliDependencies } from "../../release/cli";
@@ -21,6 +23,9 @@ export const ACCOUNT = "493817265530";
 export const DIGEST_A = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"a".repeat(64)}`;
 export const DIGEST_B = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server@sha256:${"b".repeat(64)}`;
 export const TAGGED = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/mcp-server:1.4.0`;
+
+/** The task settings the repository's staging config asks for: what a deploy records for the idle colour. */
+export const TASK: TaskSettings = taskSettings(loadEnvironment("staging", REPO_CONFIG).config);
 
 /** The task counts and release policy the tests assume, laid over the repository's staging config. */
 export const TEST_POLICY = {
@@ -60,8 +65,8 @@ export function settledManifest(overrides: Partial<Record<Color, Partial<Release
     environment: "staging",
     stable,
     colors: {
-      blue: { image: DIGEST_A, version: "1.3.0", weight: stable === "blue" ? 100 : 0, ...overrides.blue },
-      green: { image: DIGEST_A, version: "1.3.0", weight: stable === "green" ? 100 : 0, ...overrides.green },
+      blue: { image: DIGEST_A, version: "1.3.0", weight: stable === "blue" ? 100 : 0, task: TASK, ...overrides.blue },
+      green: { image: DIGEST_A, version: "1.3.0", weight: stable === "green" ? 100 : 0, task: TASK, ...overrides.green },
     },
   });
 }
