@@ -32,6 +32,9 @@ export const SERVICE_DEFAULTS = {
   healthCheckCommand: ["CMD", "node", "/app/dist/healthcheck.js"],
 } as const;
 
+/** The image's verify entry point (docs/image-contract.md): run with the test listener's MCP URL, it exits 0 when its own colour and version answer there. */
+export const IMAGE_VERIFY_COMMAND = ["node", "/app/dist/verify.js"] as const;
+
 /** Task counts of a colour: with traffic, without, and at most. */
 export const TASK_COUNT_DEFAULTS = { minTasks: 2, idleMinTasks: 1, maxTasks: 10 } as const;
 

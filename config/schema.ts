@@ -16,6 +16,9 @@ import {
 } from "./defaults";
 import { contains, overlaps, parseCidr } from "./cidr";
 
+/** RFC 1918: addresses an internet-facing load balancer never sees a client come from. */
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((text) => parseCidr(text)!);
+
 /** Valid Fargate task sizes: cpu units -> allowed memory (MiB). */
 const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
   256: (m) => [512, 1024, 2048].includes(m),
@@ -103,8 +106,8 @@ const loadBalancerSchema = z.strictObject({
   idleTimeoutSeconds: z.number().int().min(1).max(4000).default(LOAD_BALANCER_DEFAULTS.idleTimeoutSeconds),
   /** Port of the test listener that reaches the idle colour. */
   testListenerPort: port.default(LOAD_BALANCER_DEFAULTS.testListenerPort),
-  /** Who may reach the test listener (CI runners, the VPN); never the whole internet. */
-  testListenerCidrs: z.array(cidr).min(1, { message: "expected at least one CIDR allowed to reach the test listener" }),
+  /** People who may reach the test listener (a VPN's or an office's public ranges); never the whole internet. The VPC's NAT gateways are always admitted, for in-VPC verify. */
+  testListenerCidrs: z.array(cidr).default([]),
   /** Seconds a deregistering target keeps serving in-flight requests. */
   deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(LOAD_BALANCER_DEFAULTS.deregistrationDelaySeconds),
   healthCheck: healthCheckSchema.prefault({}),
@@ -296,6 +299,8 @@ const releaseSchema = z.strictObject({
   bakeSeconds: z.number().int().min(0).default(300),
   /** Seconds a deploy waits for every target of the new colour to turn healthy. */
   healthyTimeoutSeconds: z.number().int().min(30).default(600),
+  /** Seconds the in-VPC verify task may take, from RunTask to its exit (Fargate start included). */
+  verifyTimeoutSeconds: z.number().int().min(60).default(300),
   /** Seconds every Terraform plan and apply of a release or deploy waits for the state lock another run holds (-lock-timeout). */
   lockTimeoutSeconds: z.number().int().min(0).max(3600).default(LOCK_TIMEOUT_DEFAULT_SECONDS),
 });
@@ -395,7 +400,11 @@ function checkService(config: Config, issue: Issue): void {
     issue(["service", "keepAliveTimeoutSeconds"], `expected more than loadBalancer.idleTimeoutSeconds (${loadBalancer.idleTimeoutSeconds}); otherwise the server closes connections the load balancer still uses (502s)`);
   }
   loadBalancer.testListenerCidrs.forEach((text, i) => {
-    if (parseCidr(text)?.prefix === 0) issue(["loadBalancer", "testListenerCidrs", i], "the test listener must not be open to the whole internet; list the CI or VPN ranges");
+    const range = parseCidr(text);
+    if (range?.prefix === 0) issue(["loadBalancer", "testListenerCidrs", i], "the test listener must not be open to the whole internet; list the CI or VPN ranges");
+    else if (range && PRIVATE_RANGES.some((p) => overlaps(p, range))) {
+      issue(["loadBalancer", "testListenerCidrs", i], `${text} is a private range, but the load balancer is internet-facing and sees public addresses only; in-VPC clients arrive from the NAT gateways, which the test listener admits already. List public ranges or remove it`);
+    }
   });
   for (const name of Object.keys(service.environment)) {
     if (SECRET_LOOKING_NAME.test(name)) issue(["service", "environment", name], "looks like a secret: keep secrets in Secrets Manager and inject them as ECS secrets (service.secrets)");

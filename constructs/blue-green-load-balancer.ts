@@ -38,8 +38,10 @@ export interface BlueGreenLoadBalancerProps {
   readonly weights: Record<Color, number>;
   /** Colour the test listener reaches: the one a new version is checked on. Required. */
   readonly testColor: Color;
-  /** CIDRs allowed to reach the test listener. Required; never 0.0.0.0/0. */
+  /** CIDRs of people allowed to reach the test listener (a VPN, an office). Required, may be empty; never 0.0.0.0/0. */
   readonly testListenerCidrs: string[];
+  /** CIDRs in-VPC verification reaches the test listener from: the NAT gateways' public IPs (/32), or the VPC's CIDR when internal. @default none */
+  readonly verifierCidrs?: string[];
   /** An internal load balancer, in private subnets, reachable only from inside the network (clientCidrs). @default false: internet-facing */
   readonly internal?: boolean;
   /** Who may reach the production listener. @default ["0.0.0.0/0"], or the VPC's CIDR when internal */
@@ -89,8 +91,9 @@ export class BlueGreenLoadBalancer extends Construct {
     if (weights.blue + weights.green !== 100 || COLORS.some((c) => !Number.isInteger(weights[c]) || weights[c] < 0)) {
       throw new Error(`BlueGreenLoadBalancer ${id}: weights must be whole percentages summing to 100, got blue=${weights.blue} green=${weights.green}`);
     }
-    if (props.testListenerCidrs.length === 0 || props.testListenerCidrs.some((c) => c.endsWith("/0"))) {
-      throw new Error(`BlueGreenLoadBalancer ${id}: testListenerCidrs must list the CI or VPN ranges, never the whole internet`);
+    const testers = [...props.testListenerCidrs, ...(props.verifierCidrs ?? [])];
+    if (testers.length === 0 || testers.some((c) => c.endsWith("/0"))) {
+      throw new Error(`BlueGreenLoadBalancer ${id}: testListenerCidrs and verifierCidrs must admit someone to the test listener, and never the whole internet`);
     }
     const o = withDefaults({ ...LOAD_BALANCER_DEFAULTS, targetPort: SERVICE_DEFAULTS.containerPort }, props);
     const targetPort = o.targetPort;
@@ -108,11 +111,12 @@ export class BlueGreenLoadBalancer extends Construct {
     const ingress = [
       ...[80, ...(https ? [443] : [])].flatMap((port) => clients.map((cidr, i) => ({ id: cidr === "0.0.0.0/0" ? `public-${port}` : `clients-${port}-${i}`, port, cidr }))),
       ...props.testListenerCidrs.map((cidr, i) => ({ id: `test-${i}`, port: testPort, cidr })),
+      ...(props.verifierCidrs ?? []).map((cidr, i) => ({ id: `verify-${i}`, port: testPort, cidr })),
     ];
     for (const rule of ingress) {
       new VpcSecurityGroupIngressRule(this, `ingress-${rule.id}`, {
         securityGroupId: this.securityGroup.id,
-        description: rule.port === testPort ? "Test listener" : rule.cidr === "0.0.0.0/0" ? `Public ${rule.port}` : `Clients ${rule.port}`,
+        description: rule.id.startsWith("verify-") ? "Test listener: in-VPC verify" : rule.port === testPort ? "Test listener" : rule.cidr === "0.0.0.0/0" ? `Public ${rule.port}` : `Clients ${rule.port}`,
         ipProtocol: "tcp",
         fromPort: rule.port,
         toPort: rule.port,

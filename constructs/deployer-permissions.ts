@@ -301,6 +301,22 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
       ],
     },
     {
+      sid: "RunVerifyTasks",
+      // release verify runs one task of a colour's own task definition, in the environment's cluster
+      // only, waits for it, stops it on a timeout and reads the server container's log stream.
+      actions: ["ecs:RunTask", "ecs:StopTask"],
+      resources: [
+        ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
+        arn.region("ecs", `task/${resourceNames.cluster(prefix)}/*`),
+      ],
+      condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [arn.region("ecs", `cluster/${resourceNames.cluster(prefix)}`)] }],
+    },
+    {
+      sid: "ReadVerifyTaskLogs",
+      actions: ["logs:GetLogEvents"],
+      resources: COLORS.map((color) => arn.region("logs", `log-group:${resourceNames.serviceLogGroup(prefix, color)}:log-stream:${color}/*`)),
+    },
+    {
       sid: "RegisterTaskDefinitions",
       // Registering and deregistering task definitions supports no resource-level permissions.
       actions: ["ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"],

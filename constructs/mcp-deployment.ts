@@ -49,6 +49,8 @@ export interface ExistingNetwork {
   readonly publicSubnetIds: string[];
   /** Subnets of the tasks and the cache (and of an internal load balancer), with a route out for the image pull and the upstream. */
   readonly privateSubnetIds: string[];
+  /** Public IPs the private subnets reach the internet from (their NAT gateways), admitted to the test listener for in-VPC verification. @default none: only testListenerCidrs */
+  readonly natPublicIps?: string[];
 }
 
 export interface McpDeploymentProps {
@@ -62,7 +64,7 @@ export interface McpDeploymentProps {
   /** What each colour runs and how traffic is split: the release manifest. A colour's `task` settings, when recorded, replace the shared `service`, `serverEnvironment` and `telemetry` settings for that colour. Required. */
   readonly release: ReleaseManifest;
   /** The load balancer: who may reach the test listener, and TLS. Required (testListenerCidrs). */
-  readonly loadBalancer: Omit<BlueGreenLoadBalancerProps, "name" | "region" | "vpcId" | "vpcCidr" | "publicSubnetIds" | "weights" | "testColor" | "targetPort">;
+  readonly loadBalancer: Omit<BlueGreenLoadBalancerProps, "name" | "region" | "vpcId" | "vpcCidr" | "publicSubnetIds" | "weights" | "testColor" | "targetPort" | "verifierCidrs">;
   /** The server's own settings (UPSTREAM_URL, ...); the variables that wire it to Redis and the load balancer are added. @default none (a colour with task settings takes its own) */
   readonly serverEnvironment?: Record<string, string>;
   /** Each colour's service: cpu, memory, task counts, ... @default McpService's defaults and the task counts above */
@@ -106,7 +108,13 @@ export class McpDeployment extends Construct {
     if ("vpcId" in props.network) net = props.network;
     else {
       this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn });
-      net = { vpcId: this.network.vpc.id, vpcCidr: props.network.cidr, publicSubnetIds: this.network.publicSubnetIds, privateSubnetIds: this.network.privateSubnetIds };
+      net = {
+        vpcId: this.network.vpc.id,
+        vpcCidr: props.network.cidr,
+        publicSubnetIds: this.network.publicSubnetIds,
+        privateSubnetIds: this.network.privateSubnetIds,
+        natPublicIps: this.network.natPublicIps,
+      };
     }
     if (props.redis !== false) this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: net.vpcId, subnetIds: net.privateSubnetIds });
     const redis = this.redis;
@@ -117,6 +125,8 @@ export class McpDeployment extends Construct {
       vpcId: net.vpcId,
       vpcCidr: net.vpcCidr,
       publicSubnetIds: props.loadBalancer.internal ? net.privateSubnetIds : net.publicSubnetIds,
+      // The verify task reaches an internet-facing listener through NAT, an internal one directly.
+      verifierCidrs: props.loadBalancer.internal ? [net.vpcCidr] : (net.natPublicIps ?? []).map((ip) => `${ip}/32`),
       weights: { blue: release.colors.blue.weight, green: release.colors.green.weight },
       testColor: candidateColor(release),
       // Both colours' task settings agree on the port (the manifest's rule): the target groups serve either.

@@ -45,6 +45,8 @@ export class Network extends Construct {
   public readonly vpc: Vpc;
   public readonly publicSubnetIds: string[];
   public readonly privateSubnetIds: string[];
+  /** Public IPv4 addresses of the NAT gateways: where the private subnets' traffic to the internet comes from. */
+  public readonly natPublicIps: string[];
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -83,8 +85,10 @@ export class Network extends Construct {
     });
 
     const natCount = natGateways === "single" ? 1 : azs.length;
+    const natIps: string[] = [];
     const nats = publicSubnets.slice(0, natCount).map((subnet, i) => {
       const eip = new Eip(this, `nat-eip-${azs[i]}`, { domain: "vpc", tags: { Name: `${name}-nat-${azs[i]}` } });
+      natIps.push(eip.publicIp);
       return new NatGateway(this, `nat-${azs[i]}`, {
         allocationId: eip.allocationId,
         subnetId: subnet.id,
@@ -92,6 +96,8 @@ export class Network extends Construct {
         dependsOn: [igw],
       });
     });
+
+    this.natPublicIps = natIps;
 
     const privateRouteTables = azs.map(
       (az, i) =>

@@ -1,7 +1,8 @@
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { BatchGetImageCommand, ECRClient, ImageAlreadyExistsException, PutImageCommand } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -24,6 +25,16 @@ export interface LiveListeners {
   readonly production?: Record<Color, number>;
   /** The colour the test listener sends everything to. */
   readonly test?: Color;
+}
+
+/** The one-off verify task: where ECS has it, and once stopped, how the server container exited. */
+export interface VerifyTaskState {
+  /** ECS's lastStatus: PROVISIONING, PENDING, RUNNING, ..., STOPPED. */
+  readonly status: string;
+  /** The server container's exit code, once it has one. */
+  readonly exitCode?: number;
+  /** Why ECS stopped the task or the container (image pull, out of memory, ...), when it says. */
+  readonly reason?: string;
 }
 
 /** The AWS reads and writes a release needs, named by the stack's conventions (prefix mcp-<env>). */
@@ -49,6 +60,17 @@ export interface ReleaseAws {
   prepareTrafficMove(productionPort: number): Promise<void>;
   /** Sets the production listener's weights at once with one ModifyListener call, ahead of Terraform. Returns what it did. */
   moveTraffic(weights: Record<Color, number>): Promise<string>;
+  /**
+   * Starts a one-off task from the colour's service: its current task definition, subnets and
+   * security groups, with the server container's command replaced by `command`. Returns its ARN.
+   */
+  startVerifyTask(color: Color, command: string[]): Promise<string>;
+  /** Where a verify task is now. */
+  verifyTask(taskArn: string): Promise<VerifyTaskState>;
+  /** The server container's log lines of a verify task, oldest first. */
+  verifyTaskLogs(color: Color, taskArn: string): Promise<string[]>;
+  /** Stops a verify task the CLI gave up waiting for. */
+  stopVerifyTask(taskArn: string, reason: string): Promise<void>;
 }
 
 export interface AwsClients {
@@ -57,6 +79,7 @@ export interface AwsClients {
   readonly cloudwatch: CloudWatchClient;
   readonly autoscaling: ApplicationAutoScalingClient;
   readonly ecr: ECRClient;
+  readonly logs: CloudWatchLogsClient;
 }
 
 export function awsClients(region: string): AwsClients {
@@ -66,11 +89,15 @@ export function awsClients(region: string): AwsClients {
     cloudwatch: new CloudWatchClient({ region }),
     autoscaling: new ApplicationAutoScalingClient({ region }),
     ecr: new ECRClient({ region }),
+    logs: new CloudWatchLogsClient({ region }),
   };
 }
 
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest>` */
 const ECR_IMAGE_BY_DIGEST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)@(sha256:[0-9a-f]{64})$/;
+
+/** startedBy of verify tasks, so they are told apart from the services' own tasks. */
+export const VERIFY_STARTED_BY = "mcp-release-verify";
 
 const DRAINING = new Set(["draining", "unhealthy.draining"]);
 const STARTING = new Set(["initial", "unused"]);
@@ -145,6 +172,58 @@ export class SdkReleaseAws implements ReleaseAws {
     return `production listener (port ${this.productionListener.port}): ${COLORS.map((c) => `${c} ${weights[c]}%`).join(", ")}, ahead of the apply`;
   }
 
+  async startVerifyTask(color: Color, command: string[]): Promise<string> {
+    const service = await this.activeService(color);
+    if (!service?.taskDefinition || !service.networkConfiguration) throw new AwsError("ecs:DescribeServices", new Error(`no service ${this.serviceName(color)}; apply the stack first`));
+    // The service's own placement, so the task runs where the colour's tasks run and reaches what they reach.
+    const placement = service.capacityProviderStrategy?.length ? { capacityProviderStrategy: service.capacityProviderStrategy } : { launchType: service.launchType ?? "FARGATE" };
+    const { tasks = [], failures = [] } = await call("ecs:RunTask", () =>
+      this.clients.ecs.send(
+        new RunTaskCommand({
+          cluster: this.cluster,
+          taskDefinition: service.taskDefinition,
+          count: 1,
+          ...placement,
+          platformVersion: service.platformVersion,
+          networkConfiguration: service.networkConfiguration,
+          startedBy: VERIFY_STARTED_BY,
+          overrides: { containerOverrides: [{ name: SERVER_CONTAINER, command }] },
+        }),
+      ),
+    );
+    const arn = tasks[0]?.taskArn;
+    if (!arn) throw new AwsError("ecs:RunTask", new Error(failures.map((f) => `${f.arn ?? "task"}: ${f.reason}${f.detail ? ` (${f.detail})` : ""}`).join("; ") || "no task started"));
+    return arn;
+  }
+
+  async verifyTask(taskArn: string): Promise<VerifyTaskState> {
+    const { tasks = [] } = await call("ecs:DescribeTasks", () => this.clients.ecs.send(new DescribeTasksCommand({ cluster: this.cluster, tasks: [taskArn] })));
+    const task = tasks[0];
+    if (!task) return { status: "MISSING" };
+    const container = task.containers?.find((c) => c.name === SERVER_CONTAINER);
+    const reason = [task.stoppedReason, container?.reason].filter(Boolean).join("; ");
+    return { status: task.lastStatus ?? "UNKNOWN", ...(container?.exitCode !== undefined ? { exitCode: container.exitCode } : {}), ...(reason ? { reason } : {}) };
+  }
+
+  async verifyTaskLogs(color: Color, taskArn: string): Promise<string[]> {
+    const taskId = taskArn.split("/").pop()!;
+    // The awslogs driver's stream name: <stream prefix (the colour)>/<container>/<task id> (McpService's logConfiguration).
+    const logStreamName = `${color}/${SERVER_CONTAINER}/${taskId}`;
+    const events = await this.clients.logs.send(new GetLogEventsCommand({ logGroupName: resourceNames.serviceLogGroup(this.prefix, color), logStreamName, startFromHead: true })).then(
+      (page) => page.events ?? [],
+      (error: unknown) => {
+        // A task that never started its container wrote no stream; its stopped reason says why.
+        if (error instanceof ResourceNotFoundException) return [];
+        throw new AwsError("logs:GetLogEvents", error);
+      },
+    );
+    return events.map((e) => e.message ?? "").filter(Boolean);
+  }
+
+  async stopVerifyTask(taskArn: string, reason: string): Promise<void> {
+    await call("ecs:StopTask", () => this.clients.ecs.send(new StopTaskCommand({ cluster: this.cluster, task: taskArn, reason })));
+  }
+
   async protectImage(image: string): Promise<string> {
     const match = ECR_IMAGE_BY_DIGEST.exec(image);
     if (!match) return `${image} is not an ECR image pinned by digest: the lifecycle policy cannot be told to keep it`;
@@ -194,11 +273,15 @@ export class SdkReleaseAws implements ReleaseAws {
     return `${color}: desired count ${service.desiredTasks} -> ${tasks} (no autoscaling target)`;
   }
 
-  private async service(color: Color): Promise<Omit<ColorObservation, "targets" | "alarm">> {
+  private async activeService(color: Color) {
     const { services = [] } = await call("ecs:DescribeServices", () =>
       this.clients.ecs.send(new DescribeServicesCommand({ cluster: this.cluster, services: [this.serviceName(color)] })),
     );
-    const service = services.find((s) => s.status === "ACTIVE");
+    return services.find((s) => s.status === "ACTIVE");
+  }
+
+  private async service(color: Color): Promise<Omit<ColorObservation, "targets" | "alarm">> {
+    const service = await this.activeService(color);
     if (!service) return { rollout: "missing", runningTasks: 0, desiredTasks: 0 };
     const deployments = service.deployments ?? [];
     const primary = deployments.find((d) => d.status === "PRIMARY");

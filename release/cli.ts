@@ -39,9 +39,12 @@ export const defaultDependencies = (): CliDependencies => ({
 
 interface CommonOptions {
   env: string;
+  fromHere?: boolean;
   dryRun?: boolean;
   commit?: boolean;
 }
+
+const FROM_HERE = "verify from this machine (it must be in loadBalancer.testListenerCidrs) instead of from a one-off task in the VPC";
 
 /** `npm run release -- <command> --env <env>`: blue/green releases driven by the release manifest. */
 export function buildProgram(deps: CliDependencies): Command {
@@ -68,6 +71,7 @@ export function buildProgram(deps: CliDependencies): Command {
       recorder: options.commit && !options.dryRun ? deps.recorder : undefined,
       testUrl: options.url,
       verifyOptions: token ? { bearerToken: token } : undefined,
+      verifyFromHere: options.fromHere ?? false,
     };
   };
 
@@ -85,6 +89,7 @@ export function buildProgram(deps: CliDependencies): Command {
     .requiredOption("--image <ref>", "image pinned by digest (repo@sha256:...) or immutable tag (repo:1.4.0); never latest")
     .option("--version <version>", "version the image reports (default: its tag, else the short digest)")
     .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")
+    .option("--from-here", FROM_HERE)
     .action((o: CommonOptions & { image: string; version?: string; url?: string }) => {
       const ctx = context(o);
       // Example accounts, documentation ranges and unread alarms synthesize fine but must never reach AWS.
@@ -92,8 +97,9 @@ export function buildProgram(deps: CliDependencies): Command {
       return deploy(ctx, { image: o.image, version: o.version });
     });
 
-  command("verify", "check the idle colour through the test listener with an MCP client")
+  command("verify", "check the idle colour through the test listener with an MCP client, from a one-off task in the VPC")
     .option("--url <url>", "test listener MCP URL (default: http(s)://<loadBalancer.hostName or ALB DNS>:<testListenerPort>/mcp)")
+    .option("--from-here", FROM_HERE)
     .action((o: CommonOptions & { url?: string }) => verify(context(o)));
 
   command("promote", "shift traffic to the idle colour in steps, baking and watching its alarm; roll back on trouble").action((o: CommonOptions) =>

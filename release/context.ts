@@ -24,6 +24,8 @@ export interface ReleaseContext {
   /** The test listener's MCP URL when given (--url); otherwise derived from the load balancer. */
   readonly testUrl?: string;
   readonly verifyOptions?: VerifyOptions;
+  /** Set with --from-here: verify from this machine rather than from a task inside the VPC. */
+  readonly verifyFromHere?: boolean;
 }
 
 /** Seconds between polls of AWS while waiting or baking. */

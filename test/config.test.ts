@@ -49,6 +49,8 @@ describe("environment config", () => {
     ["metrics on the traffic port", staging, "service.metricsPort", 8080, "service.metricsPort", /other than containerPort/],
     ["test listener on 443", staging, "loadBalancer.testListenerPort", 443, "loadBalancer.testListenerPort", /other than 80 and 443/],
     ["test listener open to the internet", staging, "loadBalancer.testListenerCidrs", ["0.0.0.0/0"], "loadBalancer.testListenerCidrs[0]", /whole internet/],
+    // An internet-facing ALB never sees a private source address: such a rule admits no one.
+    ["test listener for a private range", staging, "loadBalancer.testListenerCidrs", ["198.51.100.0/24", "10.0.0.0/8"], "loadBalancer.testListenerCidrs[1]", /10\.0\.0\.0\/8 is a private range, .* NAT gateways, which the test listener admits already/],
     ["production without a certificate", production, "loadBalancer.certificateArn", undefined, "loadBalancer.certificateArn", /requires an ACM certificate/],
     ["production without a host name", production, "loadBalancer.hostName", undefined, "loadBalancer.hostName", /DNS name on its certificate/],
     ["production without deletion protection", production, "loadBalancer.deletionProtection", false, "loadBalancer.deletionProtection", /requires deletionProtection/],

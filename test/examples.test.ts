@@ -54,14 +54,14 @@ describe("examples/", () => {
     plansOffline(json);
   }, 180_000);
 
-  it("internal: an internal load balancer in the private subnets, open to the corporate ranges only", () => {
+  it("internal: an internal load balancer in the private subnets, open to the corporate ranges, its test listener also to the VPC's own verify tasks", () => {
     const json = synthesize("internal");
     expect(Object.values(resourcesOf(json, "aws_lb")).map((lb) => lb.internal)).toEqual([true]);
     const ingress = Object.values(resourcesOf(json, "aws_vpc_security_group_ingress_rule"))
       .filter((r) => String(r.security_group_id).includes("load-balancer"))
       .map((r) => r.cidr_ipv4);
     expect(ingress).not.toContain("0.0.0.0/0");
-    expect(new Set(ingress)).toEqual(new Set(["10.0.0.0/8", "172.16.0.0/12"]));
+    expect(new Set(ingress)).toEqual(new Set(["10.0.0.0/8", "172.16.0.0/12", "10.50.0.0/16"]));
     plansOffline(json);
   }, 180_000);
 

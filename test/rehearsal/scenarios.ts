@@ -57,6 +57,11 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal, bootstrap: 
   const services = resourcesOf(stack, "aws_ecs_service");
   const targets = resourcesOf(stack, "aws_appautoscaling_target");
   const alarms = resourcesOf(stack, "aws_cloudwatch_composite_alarm");
+  const [cluster] = resourcesOf(stack, "aws_ecs_cluster").map((c) => stack.arn(c.address));
+  const inCluster = { "ecs:cluster": cluster! };
+  const verifyTask = `${cluster!.replace(":cluster/", ":task/")}/0123456789abcdef0123456789abcdef`;
+  const passedToTasks = { "iam:PassedToService": "ecs-tasks.amazonaws.com" };
+  const verify = (what: string) => why(`in-VPC verify: ${what}`);
   return [
     call(principal, "elasticloadbalancing:DescribeLoadBalancers", "*", why("find the load balancer")),
     call(principal, "elasticloadbalancing:DescribeListeners", "*", why("read listener weights")),
@@ -71,6 +76,16 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal, bootstrap: 
     ]),
     ...alarms.map((a) => call(principal, "cloudwatch:DescribeAlarms", stack.arn(a.address), why("bake: watch the colour's alarm"))),
     ...resourcesOf(stack, "aws_lb_listener").map((l) => call(principal, "elasticloadbalancing:ModifyListener", stack.arn(l.address), why("fast rollback: move the traffic before the apply"), resourceTags(stack, l.address))),
+    ...resourcesOf(stack, "aws_ecs_task_definition").flatMap((t) => [
+      call(principal, "ecs:RunTask", stack.arn(t.address), verify("run the candidate's task definition"), { ...inCluster, ...resourceTags(stack, t.address) }),
+      ...["task_role_arn", "execution_role_arn"].map((role) => call(principal, "iam:PassRole", String(stack.attribute(`${t.address}.${role}`)), verify(`pass the task definition's ${role}`), passedToTasks)),
+    ]),
+    call(principal, "ecs:DescribeTasks", verifyTask, verify("wait for the task"), inCluster),
+    call(principal, "ecs:StopTask", verifyTask, verify("stop a task that timed out"), inCluster),
+    ...resourcesOf(stack, "aws_cloudwatch_log_group")
+      .map((g) => ({ arn: stack.arn(g.address), name: String(stack.attribute(`${g.address}.name`)) }))
+      .filter((g) => /^\/ecs\/[^/]+\/(blue|green)$/.test(g.name))
+      .map((g) => call(principal, "logs:GetLogEvents", `${g.arn}:log-stream:${g.name.split("/").pop()}/mcp-server/0123456789abcdef`, verify("read the task's log lines"))),
     ...repositories.flatMap((r) => [
       call(principal, "ecr:BatchGetImage", r, why("read a deployed image's manifest")),
       call(principal, "ecr:PutImage", r, why("tag a deployed image so the lifecycle policy keeps it")),

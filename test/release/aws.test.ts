@@ -1,7 +1,8 @@
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from "@aws-sdk/client-application-auto-scaling";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { BatchGetImageCommand, ECRClient, ImageAlreadyExistsException, PutImageCommand } from "@aws-sdk/client-ecr";
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, UpdateServiceCommand } from "@aws-sdk/client-ecs";
+import { CloudWatchLogsClient, GetLogEventsCommand, ResourceNotFoundException } from "@aws-sdk/client-cloudwatch-logs";
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, RunTaskCommand, StopTaskCommand, UpdateServiceCommand } from "@aws-sdk/client-ecs";
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -20,6 +21,7 @@ const ecs = mockClient(ECSClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const autoscaling = mockClient(ApplicationAutoScalingClient);
 const ecr = mockClient(ECRClient);
+const logs = mockClient(CloudWatchLogsClient);
 
 const TG = {
   blue: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/mcp-staging-blue/1",
@@ -32,7 +34,7 @@ function adapter() {
 }
 
 beforeEach(() => {
-  for (const mock of [elb, ecs, cloudwatch, autoscaling, ecr]) mock.reset();
+  for (const mock of [elb, ecs, cloudwatch, autoscaling, ecr, logs]) mock.reset();
   elb.on(DescribeTargetGroupsCommand, { Names: ["mcp-staging-blue", "mcp-staging-green"] }).resolves({
     TargetGroups: [
       { TargetGroupName: "mcp-staging-blue", TargetGroupArn: TG.blue },
@@ -237,5 +239,55 @@ describe("SdkReleaseAws.moveTraffic, the fast rollback's one call", () => {
 
   it("refuses to move traffic it has not prepared for, rather than look the listener up after the decision", async () => {
     await expect(adapter().moveTraffic({ blue: 100, green: 0 })).rejects.toThrow(/prepareTrafficMove was not called/);
+  });
+});
+
+describe("SdkReleaseAws verify tasks", () => {
+  const TASK = "arn:aws:ecs:eu-west-1:111111111111:task/mcp-staging/0123456789abcdef";
+  const network = { awsvpcConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-green"], assignPublicIp: "DISABLED" as const } };
+
+  it("runs one task from the colour's service: its task definition, network and launch type, the server container's command overridden", async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", taskDefinition: "td-green:7", networkConfiguration: network, launchType: "FARGATE", platformVersion: "LATEST" }] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
+    expect(await adapter().startVerifyTask("green", ["node", "/app/dist/verify.js", "http://lb:8443/mcp"])).toBe(TASK);
+    expect(ecs.commandCalls(DescribeServicesCommand)[0]!.args[0].input).toEqual({ cluster: "mcp-staging", services: ["mcp-staging-green"] });
+    expect(ecs.commandCalls(RunTaskCommand)[0]!.args[0].input).toEqual({
+      cluster: "mcp-staging",
+      taskDefinition: "td-green:7",
+      count: 1,
+      launchType: "FARGATE",
+      platformVersion: "LATEST",
+      networkConfiguration: network,
+      startedBy: "mcp-release-verify",
+      overrides: { containerOverrides: [{ name: "mcp-server", command: ["node", "/app/dist/verify.js", "http://lb:8443/mcp"] }] },
+    });
+  });
+
+  it("names RunTask's failures, and a missing service", async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", taskDefinition: "td-green:7", networkConfiguration: network }] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: "subnet-a", reason: "RESOURCE:ENI" }] });
+    await expect(adapter().startVerifyTask("green", ["x"])).rejects.toThrow("AWS ecs:RunTask failed: subnet-a: RESOURCE:ENI");
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+    await expect(adapter().startVerifyTask("green", ["x"])).rejects.toThrow("no service mcp-staging-green; apply the stack first");
+  });
+
+  it("reads the task's status, the server container's exit code and the stopped reasons", async () => {
+    ecs.on(DescribeTasksCommand, { cluster: "mcp-staging", tasks: [TASK] }).resolves({
+      tasks: [{ lastStatus: "STOPPED", stoppedReason: "Essential container in task exited", containers: [{ name: "otel-collector", exitCode: 0 }, { name: "mcp-server", exitCode: 1 }] }],
+    });
+    expect(await adapter().verifyTask(TASK)).toEqual({ status: "STOPPED", exitCode: 1, reason: "Essential container in task exited" });
+  });
+
+  it("reads the server container's awslogs stream, and no lines when the task never wrote one", async () => {
+    logs.on(GetLogEventsCommand, { logGroupName: "/ecs/mcp-staging/green", logStreamName: "green/mcp-server/0123456789abcdef", startFromHead: true }).resolves({ events: [{ message: "a" }, { message: "b" }] });
+    expect(await adapter().verifyTaskLogs("green", TASK)).toEqual(["a", "b"]);
+    logs.on(GetLogEventsCommand).rejects(new ResourceNotFoundException({ message: "The specified log stream does not exist.", $metadata: {} }));
+    expect(await adapter().verifyTaskLogs("green", TASK)).toEqual([]);
+  });
+
+  it("stops a task with the reason given", async () => {
+    ecs.on(StopTaskCommand).resolves({});
+    await adapter().stopVerifyTask(TASK, "release verify: no result within 300 s");
+    expect(ecs.commandCalls(StopTaskCommand)[0]!.args[0].input).toEqual({ cluster: "mcp-staging", task: TASK, reason: "release verify: no result within 300 s" });
   });
 });

@@ -29,7 +29,7 @@ describe("release deploy", () => {
       return healthy(live.colors.green.image, 4);
     };
 
-    const code = await release("deploy", "--env", "staging", "--image", TAGGED, "--url", server.url);
+    const code = await release("deploy", "--env", "staging", "--image", TAGGED, "--url", server.url, "--from-here");
 
     expect(harness.err).toEqual([]);
     expect(code).toBe(0);
@@ -42,13 +42,15 @@ describe("release deploy", () => {
     expect(harness.clock.elapsedSeconds).toBe(30);
     expect(harness.out.join("\n")).toMatch(/^12:00:00Z deploy 1.4.0 to green \(0% of traffic, 4 tasks to match blue's 4 running\)$/m);
     expect(harness.out.join("\n")).toMatch(/^12:00:00Z waiting: green has 1 healthy target\(s\) of 4: 10.0.1.7: initial$/m);
+    expect(harness.aws.verifyTasks).toEqual([]);
     expect(harness.out.join("\n")).toMatch(/^12:00:30Z verify: passed: initialize, tools\/list \(server_info\), server_info x5 all green 1.4.0$/m);
   });
 
   it("defaults the version to the image's tag and every output line carries a timestamp", async () => {
     harness = cliHarness(settledManifest());
     await release("deploy", "--env", "staging", "--image", TAGGED, "--url", server.url);
-    expect(harness.out.every((line) => /^\d\d:\d\d:\d\dZ /.test(line) || line.startsWith("---") || line.startsWith("+++"))).toBe(true);
+    // The exceptions are blocks: the manifest diff's headers and the verify task's own log lines.
+    expect(harness.out.every((line) => /^\d\d:\d\d:\d\dZ /.test(line) || line.startsWith("---") || line.startsWith("+++") || line.startsWith("  | "))).toBe(true);
     expect(harness.config.read().colors.green.version).toBe("1.4.0");
   });
 
@@ -98,7 +100,7 @@ describe("release deploy", () => {
 
   it("fails verify when the candidate reports another version", async () => {
     harness = cliHarness(settledManifest());
-    expect(await release("deploy", "--env", "staging", "--image", DIGEST_B, "--version", "2.0.0", "--url", server.url)).toBe(1);
+    expect(await release("deploy", "--env", "staging", "--image", DIGEST_B, "--version", "2.0.0", "--url", server.url, "--from-here")).toBe(1);
     expect(harness.err).toEqual([`error: verify ${server.url}: server_info version is "1.4.0", expected "2.0.0"`]);
   });
 

@@ -6,10 +6,10 @@ import * as path from "node:path";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { loadEnvironment, parseReleaseManifest } from "../../config/load";
-import type { TaskSettings } from "../../config/schema";
+import type { EnvironmentConfigInput, TaskSettings } from "../../config/schema";
 import { taskSettings } from "../../stacks/task-settings";
 import { COLORS, type Color, type ReleaseManifest } from "../../config/release-manifest";
-import type { LiveListeners, ReleaseAws } from "../../release/aws";
+import type { LiveListeners, ReleaseAws, VerifyTaskState } from "../../release/aws";
 import type { CliDependencies } from "../../release/cli";
 import type { Clock } from "../../release/clock";
 import type { ReleaseRecorder } from "../../release/git";
@@ -57,6 +57,14 @@ export function tempConfig(manifest: ReleaseManifest): { dir: string; file: stri
     read: () => parseReleaseManifest(JSON.parse(fs.readFileSync(file, "utf8")), file),
     remove: () => fs.rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Changes a tempConfig folder's staging config in place, as an operator edits it between releases. */
+export function editConfig(dir: string, edit: (staging: EnvironmentConfigInput) => void): void {
+  const file = path.join(dir, "environments", "staging.json");
+  const staging: EnvironmentConfigInput = JSON.parse(fs.readFileSync(file, "utf8"));
+  edit(staging);
+  fs.writeFileSync(file, JSON.stringify(staging, null, 2));
 }
 
 /** blue stable at 100% on DIGEST_A, green idle on DIGEST_A. */
@@ -185,6 +193,32 @@ export class FakeAws implements ReleaseAws {
   async setTaskFloor(color: Color, tasks: number): Promise<string> {
     this.floors.push({ color, tasks });
     return `${color}: autoscaling minimum -> ${tasks}`;
+  }
+
+  /** Every verify task started: its colour and command. */
+  readonly verifyTasks: Array<{ color: Color; command: string[] }> = [];
+  /** What the verify task does: the states its polls see, in order (the last repeats), and the log lines it wrote. */
+  verifyRun: { states: VerifyTaskState[]; logs: string[] } = { states: [{ status: "RUNNING" }, { status: "STOPPED", exitCode: 0 }], logs: ['{"level":"info","msg":"verify: passed"}'] };
+  readonly stoppedVerifyTasks: string[] = [];
+  private verifyPolls = 0;
+
+  async startVerifyTask(color: Color, command: string[]): Promise<string> {
+    this.verifyTasks.push({ color, command });
+    this.verifyPolls = 0;
+    return `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/mcp-staging/${String(this.verifyTasks.length).padStart(32, "0")}`;
+  }
+
+  async verifyTask(): Promise<VerifyTaskState> {
+    const { states } = this.verifyRun;
+    return states[Math.min(this.verifyPolls++, states.length - 1)]!;
+  }
+
+  async verifyTaskLogs(): Promise<string[]> {
+    return this.verifyRun.logs;
+  }
+
+  async stopVerifyTask(taskArn: string): Promise<void> {
+    this.stoppedVerifyTasks.push(taskArn);
   }
 }
 
