@@ -110,7 +110,12 @@ export function buildProgram(deps: CliDependencies): Command {
 
   command("settings", "each colour's recorded task settings next to the config's; --both-colours records the config's for both at once")
     .option("--both-colours", "change both colours now: ECS replaces the live colour's tasks in place, outside any traffic shift")
-    .action((o: CommonOptions & { bothColours?: boolean }) => settings(context(o), { bothColours: o.bothColours ?? false }));
+    .action((o: CommonOptions & { bothColours?: boolean }) => {
+      const ctx = context(o);
+      // It applies, like deploy: never to an example account or with alarms nobody reads.
+      if (o.bothColours && !ctx.dryRun) refuseExampleValues(ctx.config, ctx.store.read());
+      return settings(ctx, { bothColours: o.bothColours ?? false });
+    });
 
   return program;
 }

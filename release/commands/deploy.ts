@@ -43,13 +43,13 @@ export async function deploy(ctx: ReleaseContext, options: DeployOptions): Promi
     return;
   }
   ctx.out.step(await ctx.aws.setTaskFloor(candidate, tasks));
-  await waitUntilReady(ctx, next, candidate, `production traffic is unaffected (${manifest.stable} has 100%)`);
+  await waitUntilReady(ctx, next, candidate, `production traffic is unaffected (${manifest.stable} has 100%): fix the image or the settings and deploy again`);
   await verify(ctx);
   ctx.out.step(`deploy: ${candidate} runs ${version} and passed verify; run promote to shift traffic`);
 }
 
-/** Waits until the colour runs its manifest's task on every target, healthy; `unaffected` says what a failure leaves untouched. */
-export async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color, unaffected: string): Promise<void> {
+/** Waits until the colour runs its manifest's task on every target, healthy; `afterFailure` ends the error: what a failure leaves as it was, and what to do. */
+export async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManifest, color: Color, afterFailure: string): Promise<void> {
   const policy = releasePolicy(ctx.config);
   const timeoutMs = ctx.config.release.healthyTimeoutSeconds * 1000;
   const started = ctx.clock.now().getTime();
@@ -57,7 +57,7 @@ export async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManif
   for (;;) {
     const seen = await ctx.aws.observe(color);
     const failed = deploymentFailed(manifest, color, seen);
-    if (failed) throw new ReleaseError(`${failed}; ${unaffected}: fix the image or the settings and try again`);
+    if (failed) throw new ReleaseError(`${failed}; ${afterFailure}`);
     const waiting = readinessProblem(manifest, color, seen, policy);
     if (!waiting) {
       ctx.out.step(`ready: ${describeColor(color, seen)}`);
@@ -66,7 +66,7 @@ export async function waitUntilReady(ctx: ReleaseContext, manifest: ReleaseManif
     const elapsed = ctx.clock.now().getTime() - started;
     if (elapsed >= timeoutMs) {
       throw new ReleaseError(
-        `${color} was not ready after ${ctx.config.release.healthyTimeoutSeconds} s: ${waiting}; ${unaffected}`,
+        `${color} was not ready after ${ctx.config.release.healthyTimeoutSeconds} s: ${waiting}; ${afterFailure}`,
       );
     }
     ctx.out.step(`waiting: ${waiting}`);

@@ -29,7 +29,7 @@ export async function settings(ctx: ReleaseContext, options: { readonly bothColo
   await applyChange(ctx, manifest, next, "task settings for both colours");
   if (ctx.dryRun) return;
   for (const color of COLORS) {
-    await waitUntilReady(ctx, next, color, `ECS's circuit breaker returns ${color} to its previous task definition; run status, then fix the config and run this again`);
+    await waitUntilReady(ctx, next, color, `if ECS's circuit breaker trips, it returns ${color} to its previous task definition: run status, fix the config, and run this again`);
   }
   ctx.out.step(`settings: both colours run the config's task settings`);
 }

@@ -84,7 +84,7 @@ describe("release deploy", () => {
 
     expect(code).toBe(1);
     expect(harness.err).toEqual([
-      "error: green was not ready after 600 s: green has 1 healthy target(s) of 2: 10.0.1.8: unhealthy (Target.Timeout); production traffic is unaffected (blue has 100%)",
+      "error: green was not ready after 600 s: green has 1 healthy target(s) of 2: 10.0.1.8: unhealthy (Target.Timeout); production traffic is unaffected (blue has 100%): fix the image or the settings and deploy again",
     ]);
     expect(harness.clock.elapsedSeconds).toBe(600);
   });

@@ -94,7 +94,7 @@ describe("release settings", () => {
 
     expect(harness.err).toEqual([
       "error: blue was not ready after 600 s: blue has 1 healthy target(s) of 2: 10.0.1.9: unhealthy (Target.FailedHealthChecks); " +
-        "ECS's circuit breaker returns blue to its previous task definition; run status, then fix the config and run this again",
+        "if ECS's circuit breaker trips, it returns blue to its previous task definition: run status, fix the config, and run this again",
     ]);
     expect(harness.clock.elapsedSeconds).toBe(600);
     // The apply went through, so the file records it: what is live is what the manifest says.
@@ -110,7 +110,17 @@ describe("release settings", () => {
     expect(await release("settings", "--env", "staging", "--both-colours")).toBe(1);
 
     expect(harness.err).toHaveLength(1);
-    expect(harness.err[0]).toMatch(/^error: ECS could not start \S+ on blue: tasks failed to start; ECS's circuit breaker returns blue to its previous task definition/);
+    expect(harness.err[0]).toMatch(/^error: ECS could not start \S+ on blue: tasks failed to start; if ECS's circuit breaker trips, it returns blue to its previous task definition/);
     expect(harness.clock.elapsedSeconds).toBe(0);
+  });
+
+  it("--both-colours applies, so like deploy it refuses an example account before touching anything", async () => {
+    drifted(settledManifest());
+    editConfig(harness.config.dir, (c) => {
+      c.aws.accountId = "123456789012";
+    });
+    expect(await release("settings", "--env", "staging", "--both-colours")).toBe(1);
+    expect(harness.err.join("\n")).toMatch(/aws\.accountId: 123456789012 is an example account id/);
+    expect(harness.applier.applied).toEqual([]);
   });
 });
