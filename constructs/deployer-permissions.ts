@@ -132,9 +132,45 @@ export function planDenyStatements(): PolicyStatement[] {
  * one by one; resources are the environment's by name (`mcp-<env>-*`) where the service names its
  * ARNs after the resource, and by the environment's tags where ARNs carry generated ids (EC2, KMS).
  */
-export function deployStatements(scope: DeployerScope): Record<"network" | "services" | "identity-and-storage", PolicyStatement[]> {
+export function deployStatements(scope: DeployerScope): Record<"network" | "services" | "release" | "identity-and-storage", PolicyStatement[]> {
   // Grouped into policies of at most 6,144 characters each, IAM's limit for a managed policy.
-  return { network: networkStatements(scope), services: serviceStatements(scope), "identity-and-storage": identityAndStorageStatements(scope) };
+  return {
+    network: networkStatements(scope),
+    services: serviceStatements(scope),
+    release: releaseStatements(scope),
+    "identity-and-storage": identityAndStorageStatements(scope),
+  };
+}
+
+/** What the release CLI does beside Terraform: keep deployed images, and run the in-VPC verify task. */
+function releaseStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  const prefix = scope.namePrefix;
+  return [
+    {
+      sid: "TagReleasedImages",
+      // release deploy tags each image it deploys (config/names.ts releasedImageTag), which the
+      // lifecycle policy then keeps. PutImage can only name blobs already pushed: no layer upload is granted.
+      actions: ["ecr:BatchGetImage", "ecr:PutImage"],
+      resources: [scope.imageRepositoryArn],
+    },
+    {
+      sid: "RunVerifyTasks",
+      // release verify runs one task of a colour's own task definition, in the environment's cluster
+      // only, waits for it, stops it on a timeout and reads the server container's log stream.
+      actions: ["ecs:RunTask", "ecs:StopTask"],
+      resources: [
+        ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
+        arn.region("ecs", `task/${resourceNames.cluster(prefix)}/*`),
+      ],
+      condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [arn.region("ecs", `cluster/${resourceNames.cluster(prefix)}`)] }],
+    },
+    {
+      sid: "ReadVerifyTaskLogs",
+      actions: ["logs:GetLogEvents"],
+      resources: COLORS.map((color) => arn.region("logs", `log-group:${resourceNames.serviceLogGroup(prefix, color)}:log-stream:${color}/*`)),
+    },
+  ];
 }
 
 function networkStatements(scope: DeployerScope): PolicyStatement[] {
@@ -274,13 +310,6 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
   const region = scope.region;
   return [
     {
-      sid: "TagReleasedImages",
-      // release deploy tags each image it deploys (config/names.ts releasedImageTag), which the
-      // lifecycle policy then keeps. PutImage can only name blobs already pushed: no layer upload is granted.
-      actions: ["ecr:BatchGetImage", "ecr:PutImage"],
-      resources: [scope.imageRepositoryArn],
-    },
-    {
       sid: "ManageContainers",
       actions: [
         "ecs:CreateCluster",
@@ -299,22 +328,6 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         ...COLORS.map((color) => arn.region("ecs", resourceNames.scalableTarget(resourceNames.cluster(prefix), resourceNames.service(prefix, color)))),
         ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
       ],
-    },
-    {
-      sid: "RunVerifyTasks",
-      // release verify runs one task of a colour's own task definition, in the environment's cluster
-      // only, waits for it, stops it on a timeout and reads the server container's log stream.
-      actions: ["ecs:RunTask", "ecs:StopTask"],
-      resources: [
-        ...COLORS.map((color) => arn.region("ecs", `task-definition/${resourceNames.service(prefix, color)}:*`)),
-        arn.region("ecs", `task/${resourceNames.cluster(prefix)}/*`),
-      ],
-      condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [arn.region("ecs", `cluster/${resourceNames.cluster(prefix)}`)] }],
-    },
-    {
-      sid: "ReadVerifyTaskLogs",
-      actions: ["logs:GetLogEvents"],
-      resources: COLORS.map((color) => arn.region("logs", `log-group:${resourceNames.serviceLogGroup(prefix, color)}:log-stream:${color}/*`)),
     },
     {
       sid: "RegisterTaskDefinitions",

@@ -7,6 +7,7 @@ import { BlueGreenLoadBalancer, type BlueGreenLoadBalancerProps } from "./blue-g
 import { ColorDeployment, type ColorAlarmOptions, type ColorScalingOptions, type ColorServiceOptions, type ColorTelemetryOptions } from "./color-deployment";
 import { LoadBalancerAlarms } from "./load-balancer-alarms";
 import { McpDashboard } from "./mcp-dashboard";
+import { withOwnVariables } from "./mcp-service";
 import { Network, type NetworkProps } from "./network";
 import { RedisAlarms } from "./redis-alarms";
 import { RedisCache, type RedisCacheProps } from "./redis-cache";
@@ -149,7 +150,11 @@ export class McpDeployment extends Construct {
     // A colour's recorded task settings are its whole task: a config change reaches it only through a release.
     const colorSettings = (color: Color): { service: ColorServiceOptions; telemetry?: ColorTelemetryOptions } => {
       const task = release.colors[color].task;
-      if (!task) return { service: { ...colorService, environment: { ...colorService.environment, ...props.serverEnvironment, ...wiring(allowedHosts) } }, telemetry: props.telemetry };
+      const who = `McpDeployment ${id} (${color})`;
+      if (!task) {
+        const environment = withOwnVariables(who, { ...colorService.environment, ...props.serverEnvironment }, wiring(allowedHosts));
+        return { service: { ...colorService, environment }, telemetry: props.telemetry };
+      }
       return {
         service: {
           ...colorService,
@@ -159,7 +164,7 @@ export class McpDeployment extends Construct {
           metricsPort: task.metricsPort,
           stopTimeoutSeconds: task.stopTimeoutSeconds,
           enableExecuteCommand: task.enableExecuteCommand,
-          environment: { ...task.environment, ...wiring(task.allowedHosts) },
+          environment: withOwnVariables(who, task.environment, wiring(task.allowedHosts)),
           secrets: task.secrets,
         },
         telemetry: { image: task.collectorImage, namespace: task.metricsNamespace, scrapeIntervalSeconds: task.scrapeIntervalSeconds },

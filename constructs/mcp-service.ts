@@ -85,6 +85,16 @@ export interface Sidecar {
 
 export const SERVER_CONTAINER = "mcp-server";
 
+/**
+ * `given` with the variables a construct sets itself (`own`) added, refusing a name in both: a
+ * silently replaced variable would make the task differ from the settings a release recorded.
+ */
+export function withOwnVariables(who: string, given: Readonly<Record<string, string>>, own: Readonly<Record<string, string>>): Record<string, string> {
+  const clash = Object.keys(own).filter((key) => key in given);
+  if (clash.length > 0) throw new Error(`${who} sets ${clash.join(", ")} itself; remove ${clash.length > 1 ? "them" : "it"} from the environment you give (service.environment in the config)`);
+  return { ...given, ...own };
+}
+
 /** `<account>.dkr.ecr.<region>.amazonaws.com/<repo>` -> the repository ARN, for a pull policy scoped to it. */
 export function ecrRepositoryArn(image: string): string | undefined {
   const match = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com\/([^:@]+)/.exec(image);
@@ -110,7 +120,7 @@ export class McpService extends Construct {
     const { containerPort, metricsPort } = o;
     const secrets = props.secrets ?? {};
     const sidecars = props.sidecars ?? [];
-    const environment = { ...props.environment, ...Object.assign({}, ...sidecars.map((s) => s.environment)) } as Record<string, string>;
+    const environment = withOwnVariables(`McpService ${id}`, props.environment ?? {}, Object.assign({}, ...sidecars.map((s) => s.environment)) as Record<string, string>);
     const stopTimeout = o.stopTimeoutSeconds;
     // The SSM agent that ECS Exec runs in the container writes its state and logs here.
     const execPaths = o.enableExecuteCommand ? ["/var/lib/amazon/ssm", "/var/log/amazon/ssm"] : [];
@@ -131,15 +141,16 @@ export class McpService extends Construct {
         { name: "http", containerPort, protocol: "tcp" },
         { name: "metrics", containerPort: metricsPort, protocol: "tcp" },
       ],
-      environment: Object.entries({
-        ...environment,
-        PORT: String(containerPort),
-        METRICS_PORT: String(metricsPort),
-        DEPLOYMENT_COLOR: color,
-        APP_VERSION: props.version,
-        // The server exits a second before ECS would SIGKILL it: always the container's stopTimeout.
-        STOP_TIMEOUT_SECONDS: String(stopTimeout),
-      })
+      environment: Object.entries(
+        withOwnVariables(`McpService ${id}`, environment, {
+          PORT: String(containerPort),
+          METRICS_PORT: String(metricsPort),
+          DEPLOYMENT_COLOR: color,
+          APP_VERSION: props.version,
+          // The server exits a second before ECS would SIGKILL it: always the container's stopTimeout.
+          STOP_TIMEOUT_SECONDS: String(stopTimeout),
+        }),
+      )
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, value]) => ({ name: key, value })),
       secrets: Object.entries(secrets).map(([key, arn]) => ({ name: key, valueFrom: arn })),

@@ -17,7 +17,7 @@ import { COLORS, type Color } from "../config/release-manifest";
 import { namePrefix, resourceNames } from "../config/names";
 import { SERVER_CONTAINER } from "../constructs/mcp-service";
 import { AwsError } from "./errors";
-import type { AlarmState, ColorObservation, RolloutState, TargetSummary } from "./state-machine";
+import type { AlarmState, ColorObservation, RolloutState, RunningTask, TargetSummary } from "./state-machine";
 
 /** What the load balancer's listeners do now. */
 export interface LiveListeners {
@@ -105,7 +105,7 @@ const STARTING = new Set(["initial", "unused"]);
 /** ReleaseAws over the AWS SDK v3; every failure becomes an AwsError naming the call. */
 export class SdkReleaseAws implements ReleaseAws {
   private readonly prefix: string;
-  private readonly imageOfTaskDefinition = new Map<string, string>();
+  private readonly taskDefinitions = new Map<string, { image?: string; task: RunningTask }>();
   private targetGroups?: Record<Color, string>;
   private productionListener?: { port: number; arn: string };
 
@@ -291,8 +291,10 @@ export class SdkReleaseAws implements ReleaseAws {
     else if (primary?.rolloutState === "COMPLETED" || (primary && !primary.rolloutState && deployments.length === 1)) rollout = "completed";
     else rollout = primary ? "in-progress" : "missing";
     const reason = (failed ?? primary)?.rolloutStateReason;
+    const running = primary?.taskDefinition ? await this.taskDefinition(primary.taskDefinition) : undefined;
     return {
-      runningImage: primary?.taskDefinition ? await this.image(primary.taskDefinition) : undefined,
+      runningImage: running?.image,
+      ...(running ? { runningTask: running.task } : {}),
       rollout,
       ...(reason && rollout !== "completed" ? { rolloutReason: reason } : {}),
       runningTasks: service.runningCount ?? 0,
@@ -300,16 +302,19 @@ export class SdkReleaseAws implements ReleaseAws {
     };
   }
 
-  private async image(taskDefinition: string): Promise<string | undefined> {
-    const known = this.imageOfTaskDefinition.get(taskDefinition);
+  /** The server container's image and the task settings a revision holds; revisions never change, so each is read once. */
+  private async taskDefinition(taskDefinition: string): Promise<{ image?: string; task: RunningTask }> {
+    const known = this.taskDefinitions.get(taskDefinition);
     if (known) return known;
     const { taskDefinition: definition } = await call("ecs:DescribeTaskDefinition", () =>
       this.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
     );
     const containers = definition?.containerDefinitions ?? [];
-    const image = (containers.find((c) => c.name === SERVER_CONTAINER) ?? containers[0])?.image;
-    if (image) this.imageOfTaskDefinition.set(taskDefinition, image);
-    return image;
+    const server = containers.find((c) => c.name === SERVER_CONTAINER) ?? containers[0];
+    const environment = Object.fromEntries((server?.environment ?? []).map((e) => [e.name ?? "", e.value ?? ""]));
+    const read = { image: server?.image, task: { cpu: Number(definition?.cpu), memory: Number(definition?.memory), environment } };
+    this.taskDefinitions.set(taskDefinition, read);
+    return read;
   }
 
   private async targetHealth(color: Color): Promise<TargetSummary> {

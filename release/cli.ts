@@ -106,7 +106,7 @@ export function buildProgram(deps: CliDependencies): Command {
     promote(context(o)),
   );
 
-  command("rollback", "all traffic back to the stable colour in one apply").action((o: CommonOptions) => rollback(context(o)));
+  command("rollback", "all traffic back to the stable colour: one ModifyListener call, then the apply that records it").action((o: CommonOptions) => rollback(context(o)));
 
   command("settings", "each colour's recorded task settings next to the config's; --both-colours records the config's for both at once")
     .option("--both-colours", "change both colours now: ECS replaces the live colour's tasks in place, outside any traffic shift")

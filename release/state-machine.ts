@@ -48,6 +48,8 @@ export type AlarmState = "OK" | "ALARM" | "INSUFFICIENT_DATA" | "MISSING";
 export interface ColorObservation {
   /** Image of the ECS service's primary deployment (what new tasks run); undefined when there is no service. */
   readonly runningImage?: string;
+  /** Task settings of that deployment's task definition, as far as they can be read back; undefined when unknown. */
+  readonly runningTask?: RunningTask;
   /** State of that deployment; "failed" when the circuit breaker gave up on it. */
   readonly rollout: RolloutState;
   readonly rolloutReason?: string;
@@ -56,6 +58,28 @@ export interface ColorObservation {
   readonly targets: TargetSummary;
   /** State of the colour's composite alarm mcp-<env>-<color>-unhealthy. */
   readonly alarm: AlarmState;
+}
+
+/** What a task definition says of the settings a manifest records: its size and the server container's environment. */
+export interface RunningTask {
+  readonly cpu: number;
+  readonly memory: number;
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** How the running task definition differs from the colour's recorded task settings; empty when it matches or is unknown. */
+export function runningTaskDrift(manifest: ReleaseManifest, color: Color, seen: ColorObservation): string[] {
+  const task = manifest.colors[color].task;
+  const running = seen.runningTask;
+  if (!task || !running) return [];
+  const drift: string[] = [];
+  if (running.cpu !== task.cpu) drift.push(`cpu ${running.cpu}, not ${task.cpu}`);
+  if (running.memory !== task.memory) drift.push(`memory ${running.memory}, not ${task.memory}`);
+  // The task definition's environment also holds what the stack adds (REDIS_URL, PORT, ...): compare the recorded keys only.
+  for (const [key, value] of Object.entries(task.environment)) {
+    if (running.environment[key] !== value) drift.push(`${key}=${running.environment[key] === undefined ? "(unset)" : JSON.stringify(running.environment[key])}, not ${JSON.stringify(value)}`);
+  }
+  return drift;
 }
 
 /** The task counts and steps a release works with (from the environment config). */
@@ -161,6 +185,8 @@ export function readinessProblem(manifest: ReleaseManifest, color: Color, seen: 
   const expected = minimumTasks(manifest, color, policy);
   const { image } = manifest.colors[color];
   if (seen.runningImage !== image) return `waiting for ECS to start ${image} on ${color}${seen.runningImage ? ` (it still runs ${seen.runningImage})` : ""}`;
+  const drift = runningTaskDrift(manifest, color, seen);
+  if (drift.length > 0) return `waiting for ECS to start ${color}'s recorded task settings (it still runs ${drift.join(", ")})`;
   if (seen.rollout !== "completed") return `${color}'s ECS deployment is ${seen.rollout}${seen.rolloutReason ? ` (${seen.rolloutReason})` : ""}`;
   if (seen.runningTasks < expected) return `${color} runs ${seen.runningTasks} of ${expected} tasks`;
   const notHealthy = seen.targets.starting + seen.targets.unhealthy;

@@ -2,6 +2,7 @@ import { candidateColor, COLORS } from "../../config/release-manifest";
 import type { ReleaseContext } from "../context";
 import { AwsError } from "../errors";
 import { observeBoth, productionPortOf } from "./observe";
+import { runningTaskDrift } from "../state-machine";
 
 /** Rows as aligned columns. */
 function table(rows: string[][]): string[] {
@@ -57,6 +58,10 @@ export async function status(ctx: ReleaseContext): Promise<void> {
     ...COLORS.filter((c) => observed[c].runningImage && observed[c].runningImage !== manifest.colors[c].image).map(
       (c) => `${c} runs ${observed[c].runningImage}, not ${manifest.colors[c].image}`,
     ),
+    ...COLORS.flatMap((c) => {
+      const differs = runningTaskDrift(manifest, c, observed[c]);
+      return differs.length > 0 ? [`${c}'s running task definition has ${differs.join(", ")} (its recorded task settings)`] : [];
+    }),
   ];
   for (const line of drift) ctx.out.step(`drift: ${line}; apply the manifest (or run the interrupted release command again)`);
   // ECS's circuit breaker rolled the deployment back: Terraform's state still holds the failed

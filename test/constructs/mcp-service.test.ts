@@ -68,6 +68,11 @@ describe("McpService", () => {
     expect(() => synth({ environment: { REDIS_AUTH_TOKEN: "hunter2" } })).toThrow(/look like secrets/);
   });
 
+  // A replaced variable would make the task differ from what a release recorded, and the release wait for it forever.
+  it("refuses an environment that names a variable it sets itself, rather than replace it", () => {
+    expect(() => synth({ environment: { PORT: "9000", APP_VERSION: "x" } })).toThrow(/sets PORT, APP_VERSION itself; remove them from the environment you give \(service.environment in the config\)/);
+  });
+
   it("logs through awslogs in non-blocking mode", () => {
     expect(container().logConfiguration).toMatchObject({ logDriver: "awslogs", options: { mode: "non-blocking", "awslogs-stream-prefix": "green" } });
   });

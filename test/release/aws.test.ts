@@ -43,7 +43,11 @@ beforeEach(() => {
   });
   elb.on(DescribeLoadBalancersCommand, { Names: ["mcp-staging"] }).resolves({ LoadBalancers: [{ LoadBalancerArn: LB, DNSName: "mcp-staging-1.eu-west-1.elb.amazonaws.com" }] });
   ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: "td-green:7" }).resolves({
-    taskDefinition: { containerDefinitions: [{ name: "otel-collector", image: "otel:0.1" }, { name: "mcp-server", image: DIGEST_B }] },
+    taskDefinition: {
+      cpu: "512",
+      memory: "1024",
+      containerDefinitions: [{ name: "otel-collector", image: "otel:0.1" }, { name: "mcp-server", image: DIGEST_B, environment: [{ name: "LOG_LEVEL", value: "info" }] }],
+    },
   });
   ecs.on(DescribeTaskDefinitionCommand, { taskDefinition: "td-green:6" }).resolves({ taskDefinition: { containerDefinitions: [{ name: "mcp-server", image: DIGEST_A }] } });
   cloudwatch.on(DescribeAlarmsCommand).resolves({ CompositeAlarms: [{ AlarmName: "mcp-staging-green-unhealthy", StateValue: "OK" }], MetricAlarms: [] });
@@ -51,7 +55,7 @@ beforeEach(() => {
 });
 
 describe("SdkReleaseAws", () => {
-  it("observes a colour: the server container's image of the primary deployment, task counts, target health and the composite alarm", async () => {
+  it("observes a colour: the server container's image and task settings of the primary deployment, task counts, target health and the composite alarm", async () => {
     ecs.on(DescribeServicesCommand, { cluster: "mcp-staging", services: ["mcp-staging-green"] }).resolves({
       services: [
         {
@@ -80,6 +84,7 @@ describe("SdkReleaseAws", () => {
 
     expect(await adapter().observe("green")).toEqual({
       runningImage: DIGEST_B,
+      runningTask: { cpu: 512, memory: 1024, environment: { LOG_LEVEL: "info" } },
       rollout: "in-progress",
       rolloutReason: "ECS deployment ecs-svc/1 in progress.",
       runningTasks: 3,

@@ -329,6 +329,21 @@ describe("release status", () => {
     expect(harness.out.join("\n")).not.toMatch(/live matches the manifest/);
   });
 
+  it("names a running task definition whose settings are not the colour's recorded ones (a change outside Terraform)", async () => {
+    harness = cliHarness(deployed());
+    const recorded = { cpu: TASK.cpu, memory: TASK.memory, environment: { ...TASK.environment, REDIS_URL: "rediss://added-by-the-stack" } };
+    harness.aws.behaviour = (color, _poll, live) => ({
+      ...healthy(live.colors[color].image, 3),
+      // Variables the stack adds beside the recorded ones (REDIS_URL here) are not drift.
+      runningTask: color === "green" ? { ...recorded, cpu: 1024, environment: { ...recorded.environment, LOG_LEVEL: "error" } } : recorded,
+    });
+    expect(await release("status", "--env", "staging")).toBe(0);
+    const drift = harness.out.filter((line) => line.includes("drift:"));
+    expect(drift).toEqual([
+      expect.stringMatching(new RegExp(`drift: green's running task definition has cpu 1024, not ${TASK.cpu}, LOG_LEVEL="error", not "${TASK.environment.LOG_LEVEL}" \\(its recorded task settings\\)`)),
+    ]);
+  });
+
   it("prints one clear line, never a stack trace, when AWS cannot be reached", async () => {
     harness = cliHarness(deployed());
     harness.aws.observe = async () => {

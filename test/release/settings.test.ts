@@ -123,4 +123,18 @@ describe("release settings", () => {
     expect(harness.err.join("\n")).toMatch(/aws\.accountId: 123456789012 is an example account id/);
     expect(harness.applier.applied).toEqual([]);
   });
+
+  it("--both-colours waits until ECS runs the new task definition, not just the same image (a rolled-back revision is not ready)", async () => {
+    const task = drifted(settledManifest());
+    harness.aws.behaviour = (color, poll, live) => ({
+      ...healthy(live.colors[color].image),
+      // blue's old revision (the same image) answers for two polls before its new tasks take over.
+      runningTask: { cpu: color === "blue" && poll <= 2 ? TASK.cpu : task.cpu, memory: task.memory, environment: task.environment },
+    });
+    expect(await release("settings", "--env", "staging", "--both-colours")).toBe(0);
+    expect(harness.out.filter((line) => line.includes("waiting: "))).toEqual([
+      expect.stringMatching(new RegExp(`waiting: waiting for ECS to start blue's recorded task settings \\(it still runs cpu ${TASK.cpu}, not ${task.cpu}\\)$`)),
+      expect.stringMatching(new RegExp(`waiting: waiting for ECS to start blue's recorded task settings \\(it still runs cpu ${TASK.cpu}, not ${task.cpu}\\)$`)),
+    ]);
+  });
 });
