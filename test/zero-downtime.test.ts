@@ -1,9 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { exited, freePort, SERVER, waitFor } from "./support/processes";
+import { exited, freePort, haproxyCommand, SERVER, waitFor } from "./support/processes";
 
 /*
  * The local zero-downtime proof of a blue/green release: two real server processes, blue on one
@@ -15,18 +14,6 @@ const VERSIONS = { blue: "1.0.0", green: "1.1.0" } as const;
 type Color = keyof typeof VERSIONS;
 const CONCURRENCY = 8;
 const PHASE_MS = 1500;
-
-/** One command on HAProxy's runtime API (the admin socket). */
-function haproxyCommand(socket: string, command: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const connection = net.createConnection(socket);
-    let reply = "";
-    connection.on("connect", () => connection.end(`${command}\n`));
-    connection.on("data", (chunk) => (reply += chunk));
-    connection.on("end", () => resolve(reply));
-    connection.on("error", reject);
-  });
-}
 
 const describeIfBuilt = fs.existsSync(SERVER) ? describe : () => {
   throw new Error(`the zero-downtime proof needs the built server (${SERVER}): npm test builds it first`);

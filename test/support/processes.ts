@@ -41,3 +41,15 @@ export function makeTlsFiles(dir: string): { cert: string; key: string; ca: stri
   run(["x509", "-req", "-in", "redis.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "redis.crt", "-days", "1", "-extfile", "ext.cnf"]);
   return { cert: path.join(dir, "redis.crt"), key: path.join(dir, "redis.key"), ca: path.join(dir, "ca.crt") };
 }
+
+/** One command on HAProxy's runtime API (the admin socket). */
+export function haproxyCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const connection = net.createConnection(socket);
+    let reply = "";
+    connection.on("connect", () => connection.end(`${command}\n`));
+    connection.on("data", (chunk) => (reply += chunk));
+    connection.on("end", () => resolve(reply));
+    connection.on("error", reject);
+  });
+}
