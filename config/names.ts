@@ -48,6 +48,8 @@ export const resourceNames = {
   unhealthyAlarm: (serviceName: string) => `${serviceName}-unhealthy`,
   /** The log group of a colour's server container; its sidecars' groups sit under it. */
   serviceLogGroup: (prefix: string, color: Color | string) => `/ecs/${prefix}/${color}`,
+  /** The awslogs stream prefix of a colour's containers: a task's stream is `<prefix>/<container>/<task id>`. */
+  serviceLogStreamPrefix: (color: Color) => color,
   /** A sidecar's log group (`collector`, and `metrics` for the EMF records), under the service's. */
   sidecarLogGroup: (prefix: string, color: Color | string, sidecar: string) => `/ecs/${prefix}/${color}/${sidecar}`,
   /** A GitHub Actions role of an environment: its pull requests' plan role, or its deploy role. */

@@ -40,7 +40,7 @@ const colorRelease = z.strictObject({
 });
 
 /** The command that changes task settings for both colours at once, named in the refusals that need it. */
-export const BOTH_COLOURS_COMMAND = "npm run release -- settings --env <env> --both-colours";
+export const bothColoursCommand = (environment = "<env>") => `npm run release -- settings --env ${environment} --both-colours`;
 
 /** What is live in one environment: the versioned record the stack synthesizes from. */
 export const releaseManifestSchema = z
@@ -62,7 +62,7 @@ export const releaseManifestSchema = z
           ctx.addIssue({
             code: "custom",
             path: ["colors", candidateColor(manifest), "task", key],
-            message: `${JSON.stringify(manifest.colors[candidateColor(manifest)].task![key])} differs from ${manifest.stable}'s ${JSON.stringify(manifest.colors[manifest.stable].task![key])}; both colours share ${key}, so change it for both at once: ${BOTH_COLOURS_COMMAND}`,
+            message: `${JSON.stringify(manifest.colors[candidateColor(manifest)].task![key])} differs from ${manifest.stable}'s ${JSON.stringify(manifest.colors[manifest.stable].task![key])}; both colours share ${key}, so change it for both at once: ${bothColoursCommand()}`,
           });
         }
       }
@@ -91,6 +91,6 @@ export function requireTaskSettings(manifest: ReleaseManifest): void {
   if (missing.length === 0) return;
   throw new OperatorError(
     `config/releases/${manifest.environment}.json: ${missing.map((c) => `colors.${c}.task`).join(" and ")} missing: each colour's task definition is built from the settings its manifest records. ` +
-      `Record the config's current settings for both colours (what an apply deploys today) with: ${BOTH_COLOURS_COMMAND.replace("<env>", manifest.environment)}`,
+      `Record the config's current settings for both colours (what an apply deploys today) with: ${bothColoursCommand(manifest.environment)}`,
   );
 }

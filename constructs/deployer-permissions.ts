@@ -168,7 +168,7 @@ function releaseStatements(scope: DeployerScope): PolicyStatement[] {
     {
       sid: "ReadVerifyTaskLogs",
       actions: ["logs:GetLogEvents"],
-      resources: COLORS.map((color) => arn.region("logs", `log-group:${resourceNames.serviceLogGroup(prefix, color)}:log-stream:${color}/*`)),
+      resources: COLORS.map((color) => arn.region("logs", `log-group:${resourceNames.serviceLogGroup(prefix, color)}:log-stream:${resourceNames.serviceLogStreamPrefix(color)}/*`)),
     },
   ];
 }

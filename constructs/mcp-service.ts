@@ -171,7 +171,7 @@ export class McpService extends Construct {
         options: {
           "awslogs-group": this.logGroup.name,
           "awslogs-region": props.region,
-          "awslogs-stream-prefix": color,
+          "awslogs-stream-prefix": resourceNames.serviceLogStreamPrefix(color),
           // A full log buffer must never block the server; it drops lines instead.
           mode: "non-blocking",
           "max-buffer-size": "25m",

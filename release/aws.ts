@@ -207,8 +207,7 @@ export class SdkReleaseAws implements ReleaseAws {
 
   async verifyTaskLogs(color: Color, taskArn: string): Promise<string[]> {
     const taskId = taskArn.split("/").pop()!;
-    // The awslogs driver's stream name: <stream prefix (the colour)>/<container>/<task id> (McpService's logConfiguration).
-    const logStreamName = `${color}/${SERVER_CONTAINER}/${taskId}`;
+    const logStreamName = `${resourceNames.serviceLogStreamPrefix(color)}/${SERVER_CONTAINER}/${taskId}`;
     const events = await this.clients.logs.send(new GetLogEventsCommand({ logGroupName: resourceNames.serviceLogGroup(this.prefix, color), logStreamName, startFromHead: true })).then(
       (page) => page.events ?? [],
       (error: unknown) => {

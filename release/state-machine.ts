@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import {
-  BOTH_COLOURS_COMMAND,
+  bothColoursCommand,
   candidateColor,
   COLORS,
   imageProblem,
@@ -133,7 +133,7 @@ export function planDeploy(
   for (const key of SHARED_TASK_SETTINGS) {
     if (!isDeepStrictEqual(task[key], stableTask[key])) {
       throw new ReleaseError(
-        `the config changes ${key} (${JSON.stringify(stableTask[key])} -> ${JSON.stringify(task[key])}), which both colours share, so a deploy to ${candidate} alone cannot take it; change it for both at once with ${BOTH_COLOURS_COMMAND.replace("<env>", manifest.environment)}, or revert it`,
+        `the config changes ${key} (${JSON.stringify(stableTask[key])} -> ${JSON.stringify(task[key])}), which both colours share, so a deploy to ${candidate} alone cannot take it; change it for both at once with ${bothColoursCommand(manifest.environment)}, or revert it`,
       );
     }
   }
