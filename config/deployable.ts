@@ -40,6 +40,10 @@ export function exampleValues(config: EnvironmentConfig, release: ReleaseManifes
   const certificateAccount = certificate ? accountIn(certificate) : undefined;
   if (certificateAccount && EXAMPLE_ACCOUNT.test(certificateAccount)) inConfig.push(`loadBalancer.certificateArn: ${certificate} names the example account ${certificateAccount}; ${fix}`);
   if (config.loadBalancer.hostName && EXAMPLE_HOST.test(config.loadBalancer.hostName)) inConfig.push(`loadBalancer.hostName: ${config.loadBalancer.hostName} is a documentation domain (RFC 2606); ${fix}`);
+  for (const field of ["issuer", "jwksUrl"] as const) {
+    const url = config.auth?.[field];
+    if (url && EXAMPLE_HOST.test(new URL(url).hostname)) inConfig.push(`auth.${field}: ${url} is on a documentation domain (RFC 2606); set your issuer's URL`);
+  }
   if (config.alarms.emails.length === 0 && config.alarms.httpsEndpoints.length === 0) {
     inConfig.push("alarms: no subscriber, so every alarm would go unread; add alarms.emails or alarms.httpsEndpoints");
   }

@@ -58,6 +58,8 @@ export const resourceNames = {
   imagePushRole: "github-mcp-image-push",
   /** The tag a release puts on every image it deploys, which the repository's lifecycle policy never expires. */
   releasedImageTag: (digest: string) => `${RELEASED_IMAGE_TAG_PREFIX}${digest.replace(/^sha256:/, "").slice(0, 12)}`,
+  /** The role the release's verify task runs as: the one role that may read the verifier's OAuth client secret. */
+  verifierRole: (prefix: string) => `${prefix}-verifier`,
   /** The permissions boundary of every role of the environment. */
   workloadBoundary: (prefix: string) => `${prefix}-workload-boundary`,
 };

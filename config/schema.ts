@@ -15,6 +15,7 @@ import {
   TELEMETRY_DEFAULTS,
 } from "./defaults";
 import { contains, overlaps, parseCidr } from "./cidr";
+import { namePrefix } from "./names";
 
 /** RFC 1918: addresses an internet-facing load balancer never sees a client come from. */
 const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].map((text) => parseCidr(text)!);
@@ -244,6 +245,31 @@ const observabilitySchema = z.strictObject({
   scrapeIntervalSeconds: z.number().int().min(5).max(300).default(TELEMETRY_DEFAULTS.scrapeIntervalSeconds),
 });
 
+/** An OAuth scope token (RFC 6749 section 3.3). */
+const scope = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { message: "expected one OAuth scope, such as \"mcp:tools\" (no spaces or quotes)" });
+
+const authSchema = z.strictObject({
+  /** The authorization server's issuer: every token's `iss`, and where the verifier finds its token endpoint (OAuth or OpenID metadata). */
+  issuer: z.url({ protocol: /^https$/, message: "expected the issuer's https:// URL, exactly as tokens carry it in iss" }),
+  /** Every token's `aud`: the identifier the issuer gives this MCP server (often https://<hostName>/mcp). */
+  audience: z.string().min(1, { message: "expected the audience tokens carry in aud" }),
+  /** The issuer's signing keys (its metadata's jwks_uri). */
+  jwksUrl: z.url({ protocol: /^https$/, message: "expected the issuer's https:// JWKS URL (jwks_uri in its metadata)" }),
+  /** Scopes every token must carry; the server answers 403 insufficient_scope without them. */
+  requiredScopes: z.array(scope).default([]),
+  /** The OAuth client that release verification signs in as, with the client-credentials grant. */
+  verifier: z.strictObject({
+    /** The client's id at the issuer (not a secret). */
+    clientId: z.string().min(1),
+    /** Secrets Manager secret whose plain-text value is the client secret, named `mcp-<environment>/...`; only the environment's verifier role may read it. */
+    clientSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, {
+      message: "expected a Secrets Manager secret ARN whose whole value is the client secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>, no JSON key)",
+    }),
+    /** Scopes the verifier asks for. @default requiredScopes */
+    scopes: z.array(scope).optional(),
+  }),
+});
+
 const service = serviceSchema.shape;
 const observability = observabilitySchema.shape;
 
@@ -335,6 +361,8 @@ export const environmentSchema = z
     autoscaling: autoscalingSchema.prefault({}),
     alarms: alarmsSchema.prefault({}),
     observability: observabilitySchema.prefault({}),
+    /** JWT authentication of /mcp: required in production, and only over HTTPS. @default none (anyone who reaches the endpoint may call it) */
+    auth: authSchema.optional(),
     /** How the release CLI promotes a new version. */
     release: releaseSchema.prefault({}),
   })
@@ -343,6 +371,7 @@ export const environmentSchema = z
     checkNetwork(config.network, config.aws.region, issue);
     checkService(config, issue);
     checkObservability(config, issue);
+    checkAuth(config, issue);
     checkProductionRules(config, issue);
   });
 
@@ -418,12 +447,27 @@ function checkObservability(config: Config, issue: Issue): void {
   }
 }
 
+function checkAuth(config: Config, issue: Issue): void {
+  const { auth } = config;
+  if (!auth) return;
+  // Bearer tokens are credentials: over plain HTTP anyone on the path could replay them.
+  if (!config.loadBalancer.certificateArn) issue(["auth"], "JWT auth needs HTTPS, or bearer tokens cross the internet in cleartext: set loadBalancer.certificateArn, or remove auth");
+  const secret = auth.verifier.clientSecretArn.split(":");
+  const prefix = `${namePrefix(config.name)}/`;
+  if (secret[3] !== config.aws.region || secret[4] !== config.aws.accountId) {
+    issue(["auth", "verifier", "clientSecretArn"], `expected a secret in this environment's account and region (${config.aws.accountId}, ${config.aws.region})`);
+  } else if (!secret[6]?.startsWith(prefix)) {
+    issue(["auth", "verifier", "clientSecretArn"], `expected a secret named ${prefix}...: the environment's roles may read only its own secrets (the workload boundary)`);
+  }
+}
+
 function checkProductionRules(config: Config, issue: Issue): void {
   if (config.tier !== "production") return;
   if (!config.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "production requires an ACM certificate: set loadBalancer.certificateArn");
   if (!config.loadBalancer.hostName) issue(["loadBalancer", "hostName"], "production requires the DNS name on its certificate: set loadBalancer.hostName");
   if (!config.loadBalancer.deletionProtection) issue(["loadBalancer", "deletionProtection"], "production requires deletionProtection: true");
   if (config.redis.replicas < 1) issue(["redis", "replicas"], "production requires at least 1 replica so Redis fails over automatically");
+  if (!config.auth) issue(["auth"], "production requires authentication: set auth (issuer, audience, jwksUrl and the verifier's client); see the README's Security section");
 }
 
 /** A validated environment, with every default filled in. */

@@ -12,6 +12,7 @@ import { Network, type NetworkProps } from "./network";
 import { RedisAlarms } from "./redis-alarms";
 import { RedisCache, type RedisCacheProps } from "./redis-cache";
 import { ServiceCluster } from "./service-cluster";
+import { VerifierRole } from "./verifier-role";
 
 export interface McpDeploymentServiceOptions extends ColorServiceOptions {
   /** Fewest tasks of a colour that takes traffic. @default 2 */
@@ -78,6 +79,8 @@ export interface McpDeploymentProps {
   readonly scaling?: ColorScalingOptions;
   /** Alarm subscribers and thresholds. @default no subscriber, each alarm construct's thresholds */
   readonly alarms?: McpDeploymentAlarmOptions;
+  /** The OAuth client secret that release verification reads, for a server with JWT auth: creates the verifier role, the one role that may read it. @default none (verify without a token) */
+  readonly verifier?: { readonly clientSecretArn: string };
   /** Permissions boundary of every role the deployment creates. @default none */
   readonly permissionsBoundaryArn?: string;
 }
@@ -97,6 +100,8 @@ export class McpDeployment extends Construct {
   public readonly alarmTopic: AlarmTopic;
   public readonly colors: Record<Color, ColorDeployment>;
   public readonly dashboard: McpDashboard;
+  /** The verify task's role; undefined without `verifier`. */
+  public readonly verifierRole?: VerifierRole;
 
   constructor(scope: Construct, id: string, props: McpDeploymentProps) {
     super(scope, id);
@@ -191,6 +196,7 @@ export class McpDeployment extends Construct {
         permissionsBoundaryArn,
       });
     this.colors = { blue: makeColor("blue"), green: makeColor("green") };
+    if (props.verifier) this.verifierRole = new VerifierRole(this, "verifier", { name, clientSecretArn: props.verifier.clientSecretArn, permissionsBoundaryArn });
 
     const lbArnSuffix = this.loadBalancer.loadBalancer.arnSuffix;
     const platformAlarms = [

@@ -38,6 +38,16 @@ export interface VerifyTaskState {
 }
 
 /** The AWS reads and writes a release needs, named by the stack's conventions (prefix mcp-<env>). */
+/** What a verify task runs, over the colour's own task definition. */
+export interface VerifyRun {
+  /** The server container's command. */
+  readonly command: string[];
+  /** Variables added to the server container's; never a secret, as anyone who may describe the task reads them. */
+  readonly environment?: Record<string, string>;
+  /** The task role instead of the colour's (the verifier's, which alone may read its client secret). */
+  readonly taskRoleArn?: string;
+}
+
 export interface ReleaseAws {
   /** ECS service, target health and composite alarm of one colour. */
   observe(color: Color): Promise<ColorObservation>;
@@ -64,7 +74,7 @@ export interface ReleaseAws {
    * Starts a one-off task from the colour's service: its current task definition, subnets and
    * security groups, with the server container's command replaced by `command`. Returns its ARN.
    */
-  startVerifyTask(color: Color, command: string[]): Promise<string>;
+  startVerifyTask(color: Color, run: VerifyRun): Promise<string>;
   /** Where a verify task is now. */
   verifyTask(taskArn: string): Promise<VerifyTaskState>;
   /** The server container's log lines of a verify task, oldest first. */
@@ -172,7 +182,7 @@ export class SdkReleaseAws implements ReleaseAws {
     return `production listener (port ${this.productionListener.port}): ${COLORS.map((c) => `${c} ${weights[c]}%`).join(", ")}, ahead of the apply`;
   }
 
-  async startVerifyTask(color: Color, command: string[]): Promise<string> {
+  async startVerifyTask(color: Color, run: VerifyRun): Promise<string> {
     const service = await this.activeService(color);
     if (!service?.taskDefinition || !service.networkConfiguration) throw new AwsError("ecs:DescribeServices", new Error(`no service ${this.serviceName(color)}; apply the stack first`));
     // The service's own placement, so the task runs where the colour's tasks run and reaches what they reach.
@@ -187,7 +197,10 @@ export class SdkReleaseAws implements ReleaseAws {
           platformVersion: service.platformVersion,
           networkConfiguration: service.networkConfiguration,
           startedBy: VERIFY_STARTED_BY,
-          overrides: { containerOverrides: [{ name: SERVER_CONTAINER, command }] },
+          overrides: {
+            containerOverrides: [{ name: SERVER_CONTAINER, command: run.command, ...(run.environment ? { environment: Object.entries(run.environment).map(([name, value]) => ({ name, value })) } : {}) }],
+            ...(run.taskRoleArn ? { taskRoleArn: run.taskRoleArn } : {}),
+          },
         }),
       ),
     );

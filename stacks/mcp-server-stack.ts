@@ -110,6 +110,7 @@ export class McpServerStack extends TerraformStack {
         redisReplicationLagSeconds: alarms.redisReplicationLagSeconds,
         redisConnections: alarms.redisConnections,
       },
+      verifier: config.auth ? { clientSecretArn: config.auth.verifier.clientSecretArn } : undefined,
       // Created by the bootstrap stack, which must be applied first; the deploy role may create roles only with it.
       permissionsBoundaryArn: workloadBoundaryArn(config.aws.region, config.aws.accountId, namePrefix(config.name)),
     });

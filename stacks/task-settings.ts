@@ -42,5 +42,18 @@ function serverEnvironment(config: EnvironmentConfig): Record<string, string> {
     KEEP_ALIVE_TIMEOUT_MS: String(keepAliveMs),
     HEADERS_TIMEOUT_MS: String(keepAliveMs + 1000),
     DRAIN_DELAY_SECONDS: String(svc.drainDelaySeconds),
+    ...authEnvironment(config.auth),
+  };
+}
+
+/** JWT mode from the config's auth (the resource URL, from the host name, is McpDeployment's wiring). */
+function authEnvironment(auth: EnvironmentConfig["auth"]): Record<string, string> {
+  if (!auth) return {};
+  return {
+    AUTH_MODE: "jwt",
+    JWT_ISSUER: auth.issuer,
+    JWT_AUDIENCE: auth.audience,
+    JWKS_URL: auth.jwksUrl,
+    ...(auth.requiredScopes.length > 0 ? { JWT_REQUIRED_SCOPES: auth.requiredScopes.join(" ") } : {}),
   };
 }

@@ -66,6 +66,13 @@ describe("environment config", () => {
     ["field far from any known one", staging, "service.flavour", "x", "service.flavour", /unknown field; expected one of cpu, memory, /],
     ["upstream that is not a URL", staging, "service.upstreamUrl", "api.example.com", "service.upstreamUrl", /http\(s\) URL/],
     ["unknown tier", staging, "tier", "prod", "tier", /production/],
+    ["production without authentication", production, "auth", undefined, "auth", /production requires authentication/],
+    ["JWT auth on an HTTP-only load balancer", staging, "auth", (production as { auth: object }).auth, "auth", /needs HTTPS, or bearer tokens cross the internet in cleartext/],
+    ["an issuer over plain HTTP", production, "auth.issuer", "http://login.example.com/", "auth.issuer", /https:\/\/ URL/],
+    ["a required scope with a space", production, "auth.requiredScopes", ["mcp tools"], "auth.requiredScopes[0]", /one OAuth scope/],
+    ["the verifier's secret in another account", production, "auth.verifier.clientSecretArn", "arn:aws:secretsmanager:eu-west-1:333333333333:secret:mcp-production/verify-client-AbCdEf", "auth.verifier.clientSecretArn", /this environment's account and region/],
+    ["the verifier's secret outside the environment's names", production, "auth.verifier.clientSecretArn", "arn:aws:secretsmanager:eu-west-1:222222222222:secret:verify-client-AbCdEf", "auth.verifier.clientSecretArn", /named mcp-production\/\.\.\.: .* workload boundary/],
+    ["the verifier's secret as one JSON key", production, "auth.verifier.clientSecretArn", "arn:aws:secretsmanager:eu-west-1:222222222222:secret:mcp-production/verify-client-AbCdEf:secret::", "auth.verifier.clientSecretArn", /no JSON key/],
   ];
 
   it.each(cases)("refuses %s, naming the field", (_what, base, field, value, named, fix) => {

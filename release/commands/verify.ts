@@ -1,5 +1,8 @@
 import { IMAGE_VERIFY_COMMAND } from "../../config/defaults";
+import { arnOf, namePrefix, resourceNames } from "../../config/names";
 import { candidateColor, type Color } from "../../config/release-manifest";
+import type { EnvironmentConfig } from "../../config/schema";
+import type { VerifyRun } from "../aws";
 import { testListenerUrl, type ReleaseContext } from "../context";
 import { ReleaseError } from "../errors";
 import { verifyDeployment } from "../verify";
@@ -41,7 +44,7 @@ async function verifyInVpc(ctx: ReleaseContext, url: string, color: Color, versi
   }
   const timeoutSeconds = ctx.config.release.verifyTimeoutSeconds;
   ctx.out.step(`verify in the VPC: a one-off ${color} task checks ${url} (expecting ${color} ${version}; up to ${timeoutSeconds} s)`);
-  const task = await ctx.aws.startVerifyTask(color, [...IMAGE_VERIFY_COMMAND, url]);
+  const task = await ctx.aws.startVerifyTask(color, { command: [...IMAGE_VERIFY_COMMAND, url], ...verifierClient(ctx.config) });
   const taskId = task.split("/").pop();
   const deadline = ctx.clock.now().getTime() + timeoutSeconds * 1000;
   let state = await ctx.aws.verifyTask(task);
@@ -61,4 +64,24 @@ async function verifyInVpc(ctx: ReleaseContext, url: string, color: Color, versi
   }
   const exit = state.exitCode === undefined ? "stopped before the check ran" : `exited ${state.exitCode}`;
   throw new ReleaseError(`verify task ${taskId} ${exit}${state.reason ? ` (${state.reason})` : ""}${logs.length === 0 ? "; it wrote no log lines" : "; its log lines are above"}; production traffic is unaffected`);
+}
+
+/**
+ * With JWT auth, the verify task runs as the verifier role and is told which OAuth client to be;
+ * the secret itself stays in Secrets Manager, which only that role may read (dist/verify.js).
+ */
+export function verifierClient(config: EnvironmentConfig): Omit<VerifyRun, "command"> {
+  if (!config.auth) return {};
+  const { issuer, requiredScopes, verifier } = config.auth;
+  const { region, accountId } = config.aws;
+  const scopes = verifier.scopes ?? requiredScopes;
+  return {
+    taskRoleArn: arnOf(region, "iam", "", accountId, `role/${resourceNames.verifierRole(namePrefix(config.name))}`),
+    environment: {
+      MCP_VERIFY_ISSUER: issuer,
+      MCP_VERIFY_CLIENT_ID: verifier.clientId,
+      MCP_VERIFY_CLIENT_SECRET_ARN: verifier.clientSecretArn,
+      ...(scopes.length > 0 ? { MCP_VERIFY_SCOPE: scopes.join(" ") } : {}),
+    },
+  };
 }

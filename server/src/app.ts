@@ -148,6 +148,7 @@ export function createApp(deps: AppDeps): RequestListener {
       resource: config.MCP_RESOURCE_URL,
       authorization_servers: [config.JWT_ISSUER],
       bearer_methods_supported: ['header'],
+      ...(config.JWT_REQUIRED_SCOPES.length > 0 ? { scopes_supported: config.JWT_REQUIRED_SCOPES } : {}),
       resource_name: 'mcp-deploy-server',
     });
     const metadata: RequestHandler = (_req, res) => {

@@ -97,6 +97,8 @@ const schema = z
     JWKS_MAX_STALE_SECONDS: int(6 * 3600, 0, 7 * 86_400),
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
+    /** Scopes every token must carry (space- or comma-separated); the protected-resource metadata lists them. */
+    JWT_REQUIRED_SCOPES: z.string().default('').transform((v) => v.split(/[\s,]+/).filter(Boolean)),
     MCP_RESOURCE_URL: httpUrl.optional(),
 
     OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),

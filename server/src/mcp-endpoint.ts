@@ -68,7 +68,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
 
   const authenticate = async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<boolean> => {
     if (!verifier) return true;
-    const options = { verifier, requiredScopes: [], resourceMetadataUrl: deps.resourceMetadataUrl };
+    const options = { verifier, requiredScopes: config.JWT_REQUIRED_SCOPES, resourceMetadataUrl: deps.resourceMetadataUrl };
     try {
       req.auth = await verifyBearerToken(req.headers.authorization, options);
       return true;

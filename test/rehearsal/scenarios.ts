@@ -1,6 +1,7 @@
 import { namePrefix, resourceNames } from "../../config/names";
 import { parse as parseYaml } from "yaml";
 import type { EnvironmentConfig } from "../../config/schema";
+import { verifierClient } from "../../release/commands/verify";
 import type { AccountModel, Call, Principal } from "./account";
 import { providerCallsOf, tagContext } from "./calls";
 import type { RenderedStack } from "./render";
@@ -45,7 +46,7 @@ function stateCalls(stack: RenderedStack, principal: Principal, write: boolean, 
 export function deployRole(model: AccountModel, bootstrap: RenderedStack, stack: RenderedStack, config: EnvironmentConfig): Rehearsal {
   const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "deploy"), `deploy role (${config.name})`);
   return {
-    allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal, bootstrap)],
+    allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal, bootstrap), ...verifierRoleCalls(principal, config)],
     deny: [],
   };
 }
@@ -91,6 +92,12 @@ function releaseCliCalls(stack: RenderedStack, principal: Principal, bootstrap: 
       call(principal, "ecr:PutImage", r, why("tag a deployed image so the lifecycle policy keeps it")),
     ]),
   ];
+}
+
+/** With JWT auth, the verify task runs as the role the CLI names (release/commands/verify.ts): the deploy role passes it. */
+function verifierRoleCalls(principal: Principal, config: EnvironmentConfig): Call[] {
+  const { taskRoleArn } = verifierClient(config);
+  return taskRoleArn ? [call(principal, "iam:PassRole", taskRoleArn, "release CLI: in-VPC verify: run the task as the verifier role", { "iam:PassedToService": "ecs-tasks.amazonaws.com" })] : [];
 }
 
 const resourceTags = (stack: RenderedStack, address: string) => tagContext(stack.tagsOf(address), "aws:ResourceTag");
@@ -237,6 +244,17 @@ export function taskRoles(model: AccountModel, stack: RenderedStack, config: Env
     // Whatever its policy says, a task may not read the environment's state or change IAM.
     deny.push(call(principal, "iam:CreateRole", `arn:${partition}:iam::${accountId}:role/${task.family}-escalate`, "a task creating a role"));
   }
+  const { taskRoleArn: verifierArn } = verifierClient(config);
+  if (verifierArn) {
+    // The verifier role, the one the CLI names, reads the OAuth client secret; no role that serves traffic can.
+    const secret = config.auth!.verifier.clientSecretArn;
+    allow.push(call(model.role(verifierArn, `verifier role (${config.name})`), "secretsmanager:GetSecretValue", secret, "the verify task taking its OAuth client secret"));
+    for (const task of taskDefinitions(stack)) {
+      for (const [role, label] of [[task.taskRole, "task"], [task.executionRole, "execution"]] as const) {
+        deny.push(call(model.role(role, `${label} role (${task.family})`), "secretsmanager:GetSecretValue", secret, `${task.family}'s ${label} role reading the verifier's client secret`));
+      }
+    }
+  }
   return { allow, deny };
 }
 
@@ -283,6 +301,9 @@ export function servicePrincipals(model: AccountModel, stack: RenderedStack): Re
     for (const roleArn of [td.executionRole, td.taskRole]) {
       allow.push(call(service("ecs-tasks.amazonaws.com"), "sts:AssumeRole", roleArn, `ECS starting ${td.family}`, { "aws:SourceAccount": accountId }));
     }
+  }
+  for (const role of resourcesOf(stack, "aws_iam_role").filter((r) => r.config.name === resourceNames.verifierRole(namePrefix(stack.name)))) {
+    allow.push(call(service("ecs-tasks.amazonaws.com"), "sts:AssumeRole", stack.arn(role.address), "ECS starting a verify task as the verifier role", { "aws:SourceAccount": accountId }));
   }
   return { allow, deny: [] };
 }

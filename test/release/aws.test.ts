@@ -254,7 +254,7 @@ describe("SdkReleaseAws verify tasks", () => {
   it("runs one task from the colour's service: its task definition, network and launch type, the server container's command overridden", async () => {
     ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", taskDefinition: "td-green:7", networkConfiguration: network, launchType: "FARGATE", platformVersion: "LATEST" }] });
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
-    expect(await adapter().startVerifyTask("green", ["node", "/app/dist/verify.js", "http://lb:8443/mcp"])).toBe(TASK);
+    expect(await adapter().startVerifyTask("green", { command: ["node", "/app/dist/verify.js", "http://lb:8443/mcp"] })).toBe(TASK);
     expect(ecs.commandCalls(DescribeServicesCommand)[0]!.args[0].input).toEqual({ cluster: "mcp-staging", services: ["mcp-staging-green"] });
     expect(ecs.commandCalls(RunTaskCommand)[0]!.args[0].input).toEqual({
       cluster: "mcp-staging",
@@ -268,12 +268,23 @@ describe("SdkReleaseAws verify tasks", () => {
     });
   });
 
+  it("runs it as another task role with extra variables when asked (the verifier's, for JWT auth)", async () => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", taskDefinition: "td-green:7", networkConfiguration: network, launchType: "FARGATE" }] });
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK }] });
+    const role = "arn:aws:iam::111111111111:role/mcp-staging-verifier";
+    await adapter().startVerifyTask("green", { command: ["x"], taskRoleArn: role, environment: { MCP_VERIFY_CLIENT_ID: "c1" } });
+    expect(ecs.commandCalls(RunTaskCommand)[0]!.args[0].input.overrides).toEqual({
+      containerOverrides: [{ name: "mcp-server", command: ["x"], environment: [{ name: "MCP_VERIFY_CLIENT_ID", value: "c1" }] }],
+      taskRoleArn: role,
+    });
+  });
+
   it("names RunTask's failures, and a missing service", async () => {
     ecs.on(DescribeServicesCommand).resolves({ services: [{ status: "ACTIVE", taskDefinition: "td-green:7", networkConfiguration: network }] });
     ecs.on(RunTaskCommand).resolves({ tasks: [], failures: [{ arn: "subnet-a", reason: "RESOURCE:ENI" }] });
-    await expect(adapter().startVerifyTask("green", ["x"])).rejects.toThrow("AWS ecs:RunTask failed: subnet-a: RESOURCE:ENI");
+    await expect(adapter().startVerifyTask("green", { command: ["x"] })).rejects.toThrow("AWS ecs:RunTask failed: subnet-a: RESOURCE:ENI");
     ecs.on(DescribeServicesCommand).resolves({ services: [] });
-    await expect(adapter().startVerifyTask("green", ["x"])).rejects.toThrow("no service mcp-staging-green; apply the stack first");
+    await expect(adapter().startVerifyTask("green", { command: ["x"] })).rejects.toThrow("no service mcp-staging-green; apply the stack first");
   });
 
   it("reads the task's status, the server container's exit code and the stopped reasons", async () => {

@@ -9,7 +9,7 @@ import { loadEnvironment, parseReleaseManifest } from "../../config/load";
 import type { EnvironmentConfigInput, TaskSettings } from "../../config/schema";
 import { taskSettings } from "../../stacks/task-settings";
 import { COLORS, type Color, type ReleaseManifest } from "../../config/release-manifest";
-import type { LiveListeners, ReleaseAws, VerifyTaskState } from "../../release/aws";
+import type { LiveListeners, ReleaseAws, VerifyRun, VerifyTaskState } from "../../release/aws";
 import type { CliDependencies } from "../../release/cli";
 import type { Clock } from "../../release/clock";
 import type { ReleaseRecorder } from "../../release/git";
@@ -196,14 +196,14 @@ export class FakeAws implements ReleaseAws {
   }
 
   /** Every verify task started: its colour and command. */
-  readonly verifyTasks: Array<{ color: Color; command: string[] }> = [];
+  readonly verifyTasks: Array<{ color: Color } & VerifyRun> = [];
   /** What the verify task does: the states its polls see, in order (the last repeats), and the log lines it wrote. */
   verifyRun: { states: VerifyTaskState[]; logs: string[] } = { states: [{ status: "RUNNING" }, { status: "STOPPED", exitCode: 0 }], logs: ['{"level":"info","msg":"verify: passed"}'] };
   readonly stoppedVerifyTasks: string[] = [];
   private verifyPolls = 0;
 
-  async startVerifyTask(color: Color, command: string[]): Promise<string> {
-    this.verifyTasks.push({ color, command });
+  async startVerifyTask(color: Color, run: VerifyRun): Promise<string> {
+    this.verifyTasks.push({ color, ...run });
     this.verifyPolls = 0;
     return `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/mcp-staging/${String(this.verifyTasks.length).padStart(32, "0")}`;
   }

@@ -1,5 +1,5 @@
 import { main } from "../../release/cli";
-import { cliHarness, DIGEST_B, settledManifest } from "./support";
+import { cliHarness, DIGEST_B, editConfig, settledManifest } from "./support";
 
 /** green carries 1.4.0 at 0%: the candidate the test listener reaches. */
 const deployed = () => settledManifest({ green: { image: DIGEST_B, version: "1.4.0" } });
@@ -63,6 +63,39 @@ describe("release verify, from a one-off task in the VPC", () => {
     }
     expect(harness.aws.verifyTasks).toEqual([]);
     expect(harness.err[0]).toMatch(/MCP_VERIFY_TOKEN is set, .*; verify with --from-here$/);
+  });
+
+  it("with JWT auth, runs the task as the verifier role and names the OAuth client, never its secret", async () => {
+    harness = cliHarness(deployed());
+    let account = "";
+    editConfig(harness.config.dir, (staging) => {
+      account = staging.aws.accountId;
+      staging.loadBalancer.certificateArn = "arn:aws:acm:eu-west-1:111111111111:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b";
+      staging.loadBalancer.hostName = "mcp-staging.example.com";
+      staging.auth = {
+        issuer: "https://login.example.com/",
+        audience: "https://mcp-staging.example.com/mcp",
+        jwksUrl: "https://login.example.com/.well-known/jwks.json",
+        requiredScopes: ["mcp:tools"],
+        verifier: { clientId: "verify-client", clientSecretArn: `arn:aws:secretsmanager:eu-west-1:${account}:secret:mcp-staging/verify-client-AbCdEf` },
+      };
+    });
+    const code = await release("verify", "--env", "staging");
+    expect(harness.err).toEqual([]);
+    expect(code).toBe(0);
+    expect(harness.aws.verifyTasks).toEqual([
+      {
+        color: "green",
+        command: ["node", "/app/dist/verify.js", "https://mcp-staging.example.com:8443/mcp"],
+        taskRoleArn: `arn:aws:iam::${account}:role/mcp-staging-verifier`,
+        environment: {
+          MCP_VERIFY_ISSUER: "https://login.example.com/",
+          MCP_VERIFY_CLIENT_ID: "verify-client",
+          MCP_VERIFY_CLIENT_SECRET_ARN: `arn:aws:secretsmanager:eu-west-1:${account}:secret:mcp-staging/verify-client-AbCdEf`,
+          MCP_VERIFY_SCOPE: "mcp:tools",
+        },
+      },
+    ]);
   });
 
   it("runs after deploy's healthy wait, so a failing task fails the deploy with traffic unaffected", async () => {
