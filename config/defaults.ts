@@ -15,7 +15,7 @@ export const LOAD_BALANCER_DEFAULTS = {
   idleTimeoutSeconds: 60,
   deregistrationDelaySeconds: 30,
   accessLogRetentionDays: 90,
-  sslPolicy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+  sslPolicy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 } as const;
 
 export const SERVICE_DEFAULTS = {
@@ -31,6 +31,12 @@ export const SERVICE_DEFAULTS = {
   cpuArchitecture: "X86_64",
   healthCheckCommand: ["CMD", "node", "/app/dist/healthcheck.js"],
 } as const;
+
+/** The reference server's MAX_BODY_BYTES default (server/src/config.ts): the web ACL refuses a longer declared body. test/image-contract.test.ts holds the two equal. */
+export const SERVER_MAX_BODY_BYTES = 1024 * 1024;
+
+/** The web ACL in front of the load balancer. */
+export const EDGE_FIREWALL_DEFAULTS = { rateLimitPer5Minutes: 2000, logRetentionDays: 90, blockedRequestsThreshold: 500 } as const;
 
 /** The image's verify entry point (docs/image-contract.md): run with the test listener's MCP URL, it exits 0 when its own colour and version answer there. */
 export const IMAGE_VERIFY_COMMAND = ["node", "/app/dist/verify.js"] as const;

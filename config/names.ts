@@ -52,6 +52,22 @@ export const resourceNames = {
   serviceLogStreamPrefix: (color: Color) => color,
   /** A sidecar's log group (`collector`, and `metrics` for the EMF records), under the service's. */
   sidecarLogGroup: (prefix: string, color: Color | string, sidecar: string) => `/ecs/${prefix}/${color}/${sidecar}`,
+  /** The VPC's flow log group. */
+  flowLogGroup: (prefix: string) => `/vpc/${prefix}/flow-logs`,
+  /** The web ACL in front of the load balancer; also its metric name (the WebACL dimension of its metrics). */
+  webAcl: (prefix: string) => prefix,
+  /** The web ACL's log group: WAF delivers only to log groups named aws-waf-logs-*. */
+  webAclLogGroup: (prefix: string) => `aws-waf-logs-${prefix}`,
+  /** The alarm on a surge of requests the web ACL blocks. */
+  webAclBlockedSurgeAlarm: (prefix: string) => `${prefix}-waf-blocked-surge`,
+  /** The alias of the key that encrypts the environment's log groups. */
+  logsKeyAlias: (prefix: string) => `alias/${prefix}-logs`,
+  /**
+   * Every log group the environment's stack creates, as ARN resource patterns: the log key admits
+   * CloudWatch Logs for these only. Each construct names its groups with the functions above (the
+   * cache's with its replication group id, `<prefix>-cache`).
+   */
+  environmentLogGroups: (prefix: string) => [`/ecs/${prefix}/*`, `/vpc/${prefix}/*`, `/elasticache/${prefix}-cache/*`, `aws-waf-logs-${prefix}`],
   /** A GitHub Actions role of an environment: its pull requests' plan role, or its deploy role. */
   githubRole: (prefix: string, purpose: "plan" | "deploy") => `github-${prefix}-${purpose}`,
   /** The account's role that pushes the server image from main. */

@@ -3,6 +3,7 @@ import {
   ALARM_EVALUATION_DEFAULTS,
   AUTOSCALING_DEFAULTS,
   COLOR_ALARM_DEFAULTS,
+  EDGE_FIREWALL_DEFAULTS,
   LOAD_BALANCER_ALARM_DEFAULTS,
   LOAD_BALANCER_DEFAULTS,
   LOCK_TIMEOUT_DEFAULT_SECONDS,
@@ -114,6 +115,15 @@ const loadBalancerSchema = z.strictObject({
   healthCheck: healthCheckSchema.prefault({}),
   /** Days to keep ALB access logs in S3. */
   accessLogRetentionDays: z.number().int().min(1).default(LOAD_BALANCER_DEFAULTS.accessLogRetentionDays),
+});
+
+const firewallSchema = z.strictObject({
+  /** A WAF web ACL in front of the load balancer. Off leaves /mcp open to floods, known exploits and bad-reputation addresses (synth warns). */
+  enabled: z.boolean().default(true),
+  /** Requests one client IP may make in any 5 minutes before it is blocked (429) for a while. */
+  rateLimitPer5Minutes: z.number().int().min(10, { message: "expected at least 10, WAF's minimum" }).max(2_000_000_000).default(EDGE_FIREWALL_DEFAULTS.rateLimitPer5Minutes),
+  /** Retention of the web ACL's log group (blocked and counted requests). */
+  logRetentionDays: logRetentionDays.default(EDGE_FIREWALL_DEFAULTS.logRetentionDays),
 });
 
 const serviceSchema = z.strictObject({
@@ -230,6 +240,8 @@ const alarmsSchema = z.strictObject({
   redisConnections: z.number().int().min(1).default(REDIS_ALARM_DEFAULTS.connections),
   /** Cache operations failing (%), from the server's own metrics. */
   cacheErrorRatePercent: z.number().positive().max(100).default(COLOR_ALARM_DEFAULTS.cacheErrorRatePercent),
+  /** Requests the web ACL blocks per period that count as a surge (an attack, a scanner, or a rule refusing real clients). */
+  wafBlockedRequests: z.number().int().min(0).default(EDGE_FIREWALL_DEFAULTS.blockedRequestsThreshold),
   /** Email addresses subscribed to the alarm topic (each must confirm). */
   emails: z.array(z.email({ message: "expected an email address" })).default([]),
   /** HTTPS endpoints (chat-ops webhooks, paging services) subscribed to the alarm topic. */
@@ -243,6 +255,8 @@ const observabilitySchema = z.strictObject({
   metricsNamespace: z.string().regex(/^[A-Za-z0-9_./#:-]{1,255}$/).default(TELEMETRY_DEFAULTS.namespace),
   /** Seconds between scrapes of the server's /metrics. */
   scrapeIntervalSeconds: z.number().int().min(5).max(300).default(TELEMETRY_DEFAULTS.scrapeIntervalSeconds),
+  /** Encrypt every log group with the environment's own KMS key (a CMK, about $1 a month); see logsEncrypted. @default true in production, false elsewhere */
+  encryptLogs: z.boolean().optional(),
 });
 
 /** An OAuth scope token (RFC 6749 section 3.3). */
@@ -356,6 +370,8 @@ export const environmentSchema = z
     }),
     network: networkSchema,
     loadBalancer: loadBalancerSchema,
+    /** The WAF in front of the load balancer. */
+    firewall: firewallSchema.prefault({}),
     service: serviceSchema,
     redis: redisSchema.prefault({}),
     autoscaling: autoscalingSchema.prefault({}),
@@ -469,6 +485,9 @@ function checkProductionRules(config: Config, issue: Issue): void {
   if (config.redis.replicas < 1) issue(["redis", "replicas"], "production requires at least 1 replica so Redis fails over automatically");
   if (!config.auth) issue(["auth"], "production requires authentication: set auth (issuer, audience, jwksUrl and the verifier's client); see the README's Security section");
 }
+
+/** Whether the environment's log groups use its own KMS key: observability.encryptLogs, else production only. */
+export const logsEncrypted = (config: Config): boolean => config.observability.encryptLogs ?? config.tier === "production";
 
 /** A validated environment, with every default filled in. */
 export type EnvironmentConfig = z.output<typeof environmentSchema>;

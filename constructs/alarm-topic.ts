@@ -4,7 +4,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { denyInsecureTransport, policyDocument } from "./iam";
+import { denyInsecureTransport, KMS_KEY_ADMIN_ACTIONS, policyDocument } from "./iam";
 
 export interface AlarmTopicProps {
   /** Topic name. Required. */
@@ -16,15 +16,6 @@ export interface AlarmTopicProps {
   /** HTTPS endpoints to subscribe (chat-ops, paging). @default none */
   readonly httpsEndpoints?: string[];
 }
-
-/** Key administration without `kms:*`: enough for the account to manage and, if needed, repair the key. */
-const KEY_ADMIN_ACTIONS = [
-  "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
-  "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey",
-  "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
-  // An alias call is authorized on the key too, and this policy does not delegate kms:* to IAM.
-  "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
-];
 
 /**
  * The SNS topic every alarm notifies, encrypted with its own KMS key: CloudWatch cannot publish to
@@ -42,7 +33,7 @@ export class AlarmTopic extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: policyDocument(this, "key-policy", [
-        { sid: "AccountAdministers", actions: KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [props.accountId] }], resources: ["*"] },
+        { sid: "AccountAdministers", actions: KMS_KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [props.accountId] }], resources: ["*"] },
         {
           sid: "CloudWatchPublishes",
           actions: ["kms:Decrypt", "kms:GenerateDataKey"],

@@ -50,7 +50,7 @@ export interface BlueGreenLoadBalancerProps {
   readonly certificateArn?: string;
   /** DNS name clients use (on the certificate), for the test listener URL. @default the load balancer's DNS name */
   readonly hostName?: string;
-  /** TLS policy of the HTTPS listeners. @default "ELBSecurityPolicy-TLS13-1-2-2021-06" (TLS 1.3, 1.2 for older clients) */
+  /** TLS policy of the HTTPS listeners. @default "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" (TLS 1.3, and 1.2 with forward-secret AEAD ciphers only) */
   readonly sslPolicy?: string;
   /** Port of the test listener. @default 8443 */
   readonly testListenerPort?: number;

@@ -58,6 +58,8 @@ export interface ColorDeploymentProps {
   readonly alarms: ColorAlarmOptions;
   /** Permissions boundary of the task and execution roles. @default none */
   readonly permissionsBoundaryArn?: string;
+  /** KMS key (ARN) that encrypts the colour's log groups; its policy must let logs.<region>.amazonaws.com use it. @default CloudWatch Logs' own encryption */
+  readonly logsKmsKeyArn?: string;
 }
 
 /**
@@ -84,9 +86,10 @@ export class ColorDeployment extends Construct {
       region,
       metricsPort: service.metricsPort,
       logRetentionDays: service.logRetentionDays,
+      logsKmsKeyArn: props.logsKmsKeyArn,
       ...props.telemetry,
     });
-    const taskRoleStatements: PolicyStatement[] = [...(service.taskRoleStatements ?? []), ...(redis ? [redis.connectStatement] : [])];
+    const taskRoleStatements: PolicyStatement[] = [...(service.taskRoleStatements ?? []), ...(redis?.authentication.mode === "iam" ? [redis.authentication.connectStatement] : [])];
     this.service = new McpService(this, "service", {
       ...service,
       name,
@@ -103,6 +106,7 @@ export class ColorDeployment extends Construct {
       desiredCount: props.minTasks,
       vpcEgressPorts: [...(service.vpcEgressPorts ?? []), ...(redis ? [redis.port] : [])],
       sidecars: [this.telemetry],
+      logsKmsKeyArn: props.logsKmsKeyArn,
       taskRoleStatements,
       permissionsBoundaryArn: props.permissionsBoundaryArn,
     });

@@ -93,6 +93,10 @@ export function readStatements(scope: DeployerScope): PolicyStatement[] {
         "kms:ListResourceTags",
         "application-autoscaling:Describe*",
         "application-autoscaling:ListTagsForResource",
+        "wafv2:GetWebACL",
+        "wafv2:GetWebACLForResource",
+        "wafv2:GetLoggingConfiguration",
+        "wafv2:ListTagsForResource",
       ],
       resources: ["*"],
       condition: inRegion(scope.region),
@@ -132,14 +136,50 @@ export function planDenyStatements(): PolicyStatement[] {
  * one by one; resources are the environment's by name (`mcp-<env>-*`) where the service names its
  * ARNs after the resource, and by the environment's tags where ARNs carry generated ids (EC2, KMS).
  */
-export function deployStatements(scope: DeployerScope): Record<"network" | "services" | "release" | "identity-and-storage", PolicyStatement[]> {
+export function deployStatements(scope: DeployerScope): Record<"network" | "edge" | "services" | "release" | "identity-and-storage", PolicyStatement[]> {
   // Grouped into policies of at most 6,144 characters each, IAM's limit for a managed policy.
   return {
     network: networkStatements(scope),
+    edge: edgeStatements(scope),
     services: serviceStatements(scope),
     release: releaseStatements(scope),
     "identity-and-storage": identityAndStorageStatements(scope),
   };
+}
+
+/** The web ACL in front of the load balancer: its rules, its association and its logging. */
+function edgeStatements(scope: DeployerScope): PolicyStatement[] {
+  const arn = arns(scope);
+  const prefix = scope.namePrefix;
+  return [
+    {
+      sid: "ManageWebAcl",
+      actions: [
+        "wafv2:CreateWebACL",
+        "wafv2:UpdateWebACL",
+        "wafv2:DeleteWebACL",
+        "wafv2:TagResource",
+        "wafv2:UntagResource",
+        "wafv2:AssociateWebACL",
+        "wafv2:PutLoggingConfiguration",
+        "wafv2:DeleteLoggingConfiguration",
+      ],
+      resources: [arn.region("wafv2", `regional/webacl/${resourceNames.webAcl(prefix)}/*`)],
+    },
+    {
+      sid: "AttachWebAclToLoadBalancer",
+      // WAF authorizes an association on both ends; a disassociation on the load balancer only.
+      actions: ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
+      resources: [arn.region("elasticloadbalancing", `loadbalancer/app/${resourceNames.loadBalancer(prefix)}/*`)],
+    },
+    {
+      sid: "SetLoadBalancerWebAcl",
+      // Checked by AssociateWebACL on the caller; it supports no resource-level permissions.
+      actions: ["elasticloadbalancing:SetWebAcl"],
+      resources: ["*"],
+      condition: inRegion(scope.region),
+    },
+  ];
 }
 
 /** What the release CLI does beside Terraform: keep deployed images, and run the in-VPC verify task. */
@@ -367,8 +407,8 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
       resources: ["replicationgroup", "cluster", "subnetgroup", "parametergroup", "snapshot", "user", "usergroup"].map((type) => arn.region("elasticache", `${type}:${prefix}-*`)),
     },
     {
-      sid: "DeliverCacheLogs",
-      // ElastiCache's slow log goes to CloudWatch Logs through a log delivery, which has no resource ARN.
+      sid: "DeliverServiceLogs",
+      // ElastiCache's slow log and the web ACL's logs go to CloudWatch Logs through a log delivery, which has no resource ARN.
       actions: ["logs:CreateLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies"],
       resources: ["*"],
       condition: inRegion(region),
@@ -389,8 +429,8 @@ function serviceStatements(scope: DeployerScope): PolicyStatement[] {
         "logs:TagLogGroup",
         "logs:UntagLogGroup",
       ],
-      // /ecs/mcp-<env>/..., /vpc/mcp-<env>/..., /elasticache/mcp-<env>-.../...
-      resources: [arn.region("logs", `log-group:/*/${prefix}*`)],
+      // /ecs/mcp-<env>/..., /vpc/mcp-<env>/..., /elasticache/mcp-<env>-.../..., and the web ACL's aws-waf-logs-mcp-<env>
+      resources: [arn.region("logs", `log-group:/*/${prefix}*`), arn.region("logs", `log-group:${resourceNames.webAclLogGroup(prefix)}`)],
     },
     {
       sid: "ManageAlarmsAndDashboards",

@@ -54,3 +54,12 @@ export function serviceRole(scope: Construct, id: string, options: ServiceRoleOp
   }
   return role;
 }
+
+/** Key administration without `kms:*`: enough for the account to manage and, if needed, repair the key. */
+export const KMS_KEY_ADMIN_ACTIONS = [
+  "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
+  "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey",
+  "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
+  // An alias call is authorized on the key too, and this policy does not delegate kms:* to IAM.
+  "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
+];

@@ -1,6 +1,7 @@
 import { TELEMETRY_DEFAULTS } from "../config/defaults";
 import { Construct } from "constructs";
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
+import type { EdgeFirewallMetrics } from "./edge-firewall";
 
 export interface DashboardColor {
   /** Colour name. */
@@ -30,6 +31,8 @@ export interface McpDashboardProps {
   readonly redisMemberClusterIds: string[];
   /** ARNs of the alarms in the status widget. Required. */
   readonly alarmArns: string[];
+  /** The web ACL's metrics: requests it allowed, blocked and counted, and blocks by rule. @default none (no WAF widgets) */
+  readonly firewall?: EdgeFirewallMetrics;
   /** Namespace of the server's metrics. @default "MCPServer" */
   readonly namespace?: string;
 }
@@ -108,6 +111,7 @@ export class McpDashboard extends Construct {
       { title: "Circuit breaker (0 closed, 1 half-open, 2 open)", metrics: perColor((c) => [server(c, "CircuitBreakerState", { stat: "Maximum", label: c.color })]), yAxis: { left: { min: 0, max: 2 } } },
       { title: "Server request duration (s, from /metrics)", metrics: perColor((c) => [server(c, "RequestDuration", { stat: "Average", label: `${c.color} average` })]) },
       { title: "Error log lines", metrics: perColor((c) => [[c.errorLogMetric.namespace, c.errorLogMetric.metricName, { stat: "Sum", label: c.color }]]) },
+      ...(props.firewall ? firewallWidgets(props.firewall) : []),
     ];
 
     const body = {
@@ -126,4 +130,14 @@ export class McpDashboard extends Construct {
     this.dashboard = new CloudwatchDashboard(this, "dashboard", { dashboardName: props.name, dashboardBody: JSON.stringify(body) });
     this.url = `https://${props.region}.console.aws.amazon.com/cloudwatch/home?region=${props.region}#dashboards:name=${props.name}`;
   }
+}
+
+/** What the web ACL let through and refused, and which of its rules refused it. */
+function firewallWidgets(waf: EdgeFirewallMetrics): Widget[] {
+  const { namespace, dimensions } = waf;
+  const line = (metric: string, rule: string, label: string): MetricLine => [namespace, metric, "WebACL", dimensions.WebACL, "Region", dimensions.Region, "Rule", rule, { stat: "Sum", label }];
+  return [
+    { title: "WAF requests: allowed, blocked, counted", metrics: waf.metricNames.map((metric) => line(metric, dimensions.Rule, metric.replace("Requests", "").toLowerCase())) },
+    { title: "WAF blocked requests by rule", metrics: Object.entries(waf.ruleMetricNames).map(([rule, metricName]) => line("BlockedRequests", metricName, rule)) },
+  ];
 }

@@ -1,11 +1,14 @@
-import { TASK_COUNT_DEFAULTS, withDefaults } from "../config/defaults";
+import { SERVER_MAX_BODY_BYTES, TASK_COUNT_DEFAULTS, withDefaults } from "../config/defaults";
+import { Annotations } from "cdktf";
 import { Construct } from "constructs";
 import { namePrefix } from "../config/names";
 import { candidateColor, COLORS, minimumTasks, type Color, type ReleaseManifest } from "../config/release-manifest";
 import { AlarmTopic } from "./alarm-topic";
 import { BlueGreenLoadBalancer, type BlueGreenLoadBalancerProps } from "./blue-green-load-balancer";
 import { ColorDeployment, type ColorAlarmOptions, type ColorScalingOptions, type ColorServiceOptions, type ColorTelemetryOptions } from "./color-deployment";
+import { EdgeFirewall, type EdgeFirewallProps } from "./edge-firewall";
 import { LoadBalancerAlarms } from "./load-balancer-alarms";
+import { LogEncryptionKey } from "./log-encryption-key";
 import { McpDashboard } from "./mcp-dashboard";
 import { withOwnVariables } from "./mcp-service";
 import { Network, type NetworkProps } from "./network";
@@ -42,6 +45,9 @@ export interface McpDeploymentAlarmOptions extends Partial<Omit<ColorAlarmOption
   readonly redisReplicationLagSeconds?: number;
   readonly redisConnections?: number;
 }
+
+/** The web ACL's settings; its alarm's window and topic are the deployment's. */
+export type McpDeploymentFirewallOptions = Omit<EdgeFirewallProps, "name" | "region" | "loadBalancerArn" | "logsKmsKeyArn" | "topicArn" | "periodSeconds" | "evaluationPeriods" | "datapointsToAlarm">;
 
 /** A VPC that exists already: its id and CIDR, and its subnets (the load balancer's and the tasks'). */
 export interface ExistingNetwork {
@@ -81,6 +87,10 @@ export interface McpDeploymentProps {
   readonly alarms?: McpDeploymentAlarmOptions;
   /** The OAuth client secret that release verification reads, for a server with JWT auth: creates the verifier role, the one role that may read it. @default none (verify without a token) */
   readonly verifier?: { readonly clientSecretArn: string };
+  /** The WAF web ACL in front of the load balancer, or false for none (synth warns). @default EdgeFirewall's defaults, with the largest MAX_BODY_BYTES the colours' tasks set */
+  readonly firewall?: McpDeploymentFirewallOptions | false;
+  /** Encrypt every log group with a customer-managed KMS key of the deployment's own. @default true */
+  readonly encryptLogs?: boolean;
   /** Permissions boundary of every role the deployment creates. @default none */
   readonly permissionsBoundaryArn?: string;
 }
@@ -100,6 +110,10 @@ export class McpDeployment extends Construct {
   public readonly alarmTopic: AlarmTopic;
   public readonly colors: Record<Color, ColorDeployment>;
   public readonly dashboard: McpDashboard;
+  /** The web ACL; undefined with `firewall: false`. */
+  public readonly firewall?: EdgeFirewall;
+  /** The log groups' key; undefined with `encryptLogs: false`. */
+  public readonly logsKey?: LogEncryptionKey;
   /** The verify task's role; undefined without `verifier`. */
   public readonly verifierRole?: VerifierRole;
 
@@ -109,11 +123,13 @@ export class McpDeployment extends Construct {
     const { region, release, permissionsBoundaryArn } = props;
     const service = props.service ?? {};
     const alarms = props.alarms ?? {};
+    if (props.encryptLogs !== false) this.logsKey = new LogEncryptionKey(this, "logs-key", { name, region, accountId: props.accountId });
+    const logsKmsKeyArn = this.logsKey?.key.arn;
 
     let net: ExistingNetwork;
     if ("vpcId" in props.network) net = props.network;
     else {
-      this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn });
+      this.network = new Network(this, "network", { ...props.network, name, region, permissionsBoundaryArn, logsKmsKeyArn });
       net = {
         vpcId: this.network.vpc.id,
         vpcCidr: props.network.cidr,
@@ -122,7 +138,7 @@ export class McpDeployment extends Construct {
         natPublicIps: this.network.natPublicIps,
       };
     }
-    if (props.redis !== false) this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: net.vpcId, subnetIds: net.privateSubnetIds });
+    if (props.redis !== false) this.redis = new RedisCache(this, "redis", { ...props.redis, name, vpcId: net.vpcId, subnetIds: net.privateSubnetIds, logsKmsKeyArn });
     const redis = this.redis;
     this.loadBalancer = new BlueGreenLoadBalancer(this, "load-balancer", {
       ...props.loadBalancer,
@@ -147,18 +163,21 @@ export class McpDeployment extends Construct {
     // The wiring only this construct knows: where Redis is, who the server signs in as, which Host
     // names reach it, and its public URL (the 401 challenge's resource, never read from a request).
     const wiring = (hosts: readonly string[]) => ({
-      ...(redis ? { REDIS_URL: redis.url, REDIS_IAM_USER: redis.clientUser.userId, REDIS_IAM_CACHE_ID: redis.replicationGroup.replicationGroupId } : {}),
+      ...(redis ? { REDIS_URL: redis.url } : {}),
+      ...(redis?.authentication.mode === "iam" ? { REDIS_IAM_USER: redis.authentication.clientUser.userId, REDIS_IAM_CACHE_ID: redis.replicationGroup.replicationGroupId } : {}),
       AWS_REGION: region,
       ALLOWED_HOSTS: [this.loadBalancer.loadBalancer.dnsName, ...(hostName ? [hostName] : []), ...hosts].join(","),
       MCP_RESOURCE_URL: `${this.loadBalancer.productionUrl}/mcp`,
     });
+    // With an AUTH token, ECS hands it to the server from Secrets Manager at task start.
+    const redisSecrets: Record<string, string> = redis?.authentication.mode === "auth-token" ? { REDIS_AUTH_TOKEN: redis.authentication.secretArn } : {};
     // A colour's recorded task settings are its whole task: a config change reaches it only through a release.
     const colorSettings = (color: Color): { service: ColorServiceOptions; telemetry?: ColorTelemetryOptions } => {
       const task = release.colors[color].task;
       const who = `McpDeployment ${id} (${color})`;
       if (!task) {
         const environment = withOwnVariables(who, { ...colorService.environment, ...props.serverEnvironment }, wiring(allowedHosts));
-        return { service: { ...colorService, environment }, telemetry: props.telemetry };
+        return { service: { ...colorService, environment, secrets: withOwnVariables(who, colorService.secrets ?? {}, redisSecrets) }, telemetry: props.telemetry };
       }
       return {
         service: {
@@ -170,11 +189,12 @@ export class McpDeployment extends Construct {
           stopTimeoutSeconds: task.stopTimeoutSeconds,
           enableExecuteCommand: task.enableExecuteCommand,
           environment: withOwnVariables(who, task.environment, wiring(task.allowedHosts)),
-          secrets: task.secrets,
+          secrets: withOwnVariables(who, task.secrets, redisSecrets),
         },
         telemetry: { image: task.collectorImage, namespace: task.metricsNamespace, scrapeIntervalSeconds: task.scrapeIntervalSeconds },
       };
     };
+    const settings = { blue: colorSettings("blue"), green: colorSettings("green") };
     const makeColor = (color: Color) =>
       new ColorDeployment(this, color, {
         name,
@@ -190,13 +210,29 @@ export class McpDeployment extends Construct {
         // The same rule the release CLI reasons with, so its view of capacity and the stack's agree.
         minTasks: minimumTasks(release, color, { minTasks, idleMinTasks }),
         maxTasks,
-        ...colorSettings(color),
+        ...settings[color],
         scaling: props.scaling,
         alarms: { ...alarms, ...alarmDefaults },
         permissionsBoundaryArn,
+        logsKmsKeyArn,
       });
     this.colors = { blue: makeColor("blue"), green: makeColor("green") };
     if (props.verifier) this.verifierRole = new VerifierRole(this, "verifier", { name, clientSecretArn: props.verifier.clientSecretArn, permissionsBoundaryArn });
+
+    if (props.firewall === false) {
+      Annotations.of(this).addWarning(`McpDeployment ${id}: no WAF in front of the load balancer, so /mcp is open to request floods, known exploits and bad-reputation addresses; turn the firewall back on unless something else filters traffic`);
+    } else {
+      this.firewall = new EdgeFirewall(this, "firewall", {
+        // Both colours take traffic through the one web ACL: it must admit the larger of their limits.
+        maxBodyBytes: Math.max(...COLORS.map((color) => Number(settings[color].service.environment?.MAX_BODY_BYTES ?? SERVER_MAX_BODY_BYTES))),
+        ...props.firewall,
+        ...alarmDefaults,
+        name,
+        region,
+        loadBalancerArn: this.loadBalancer.loadBalancer.arn,
+        logsKmsKeyArn,
+      });
+    }
 
     const lbArnSuffix = this.loadBalancer.loadBalancer.arnSuffix;
     const platformAlarms = [
@@ -229,7 +265,8 @@ export class McpDeployment extends Construct {
         serviceName: this.colors[color].service.serviceName,
         errorLogMetric: this.colors[color].alarms.errorLogMetric,
       })),
-      alarmArns: [...COLORS.flatMap((color) => [this.colors[color].alarms.unhealthy.arn, ...this.colors[color].alarms.alarms.map((a) => a.arn)]), ...platformAlarms.map((a) => a.arn)],
+      firewall: this.firewall?.metrics,
+      alarmArns: [...(this.firewall ? [this.firewall.blockedRequestsAlarm.arn] : []), ...COLORS.flatMap((color) => [this.colors[color].alarms.unhealthy.arn, ...this.colors[color].alarms.alarms.map((a) => a.arn)]), ...platformAlarms.map((a) => a.arn)],
     });
   }
 }

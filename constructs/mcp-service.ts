@@ -58,6 +58,8 @@ export interface McpServiceProps {
   readonly healthCheckCommand?: string[];
   /** Days to keep the service's logs. @default 30 */
   readonly logRetentionDays?: number;
+  /** KMS key (ARN) that encrypts the server's log group; its policy must let logs.<region>.amazonaws.com use it. @default CloudWatch Logs' own encryption */
+  readonly logsKmsKeyArn?: string;
   /** Allow ECS Exec into tasks. @default false */
   readonly enableExecuteCommand?: boolean;
   /** TCP ports the tasks may reach inside the VPC (Redis). HTTPS (443) is always allowed out. @default none */
@@ -81,6 +83,8 @@ export interface Sidecar {
   readonly container: ContainerDefinition;
   readonly taskRoleStatements?: PolicyStatement[];
   readonly environment?: Record<string, string>;
+  /** Empty task volumes the container mounts (its writable paths on a read-only root). */
+  readonly volumes?: string[];
 }
 
 export const SERVER_CONTAINER = "mcp-server";
@@ -130,7 +134,7 @@ export class McpService extends Construct {
     if ((props.vpcEgressPorts ?? []).length > 0 && !props.vpcCidr) throw new Error(`McpService ${id}: vpcEgressPorts needs vpcCidr`);
     this.serviceName = resourceNames.service(name, color);
 
-    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: resourceNames.serviceLogGroup(name, color), retentionInDays: o.logRetentionDays });
+    this.logGroup = new CloudwatchLogGroup(this, "logs", { name: resourceNames.serviceLogGroup(name, color), retentionInDays: o.logRetentionDays, kmsKeyId: props.logsKmsKeyArn });
     this.securityGroup = this.makeSecurityGroup(props, containerPort);
 
     const server: ContainerDefinition = {
@@ -220,7 +224,7 @@ export class McpService extends Construct {
       runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: o.cpuArchitecture },
       executionRoleArn: executionRole.arn,
       taskRoleArn: taskRole.arn,
-      volume: writable.map((w) => ({ name: w.volume })),
+      volume: [...writable.map((w) => w.volume), ...sidecars.flatMap((s) => s.volumes ?? [])].map((volume) => ({ name: volume })),
       containerDefinitions: JSON.stringify(containers),
     });
 

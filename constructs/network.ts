@@ -1,4 +1,5 @@
 import { NETWORK_DEFAULTS, withDefaults } from "../config/defaults";
+import { resourceNames } from "../config/names";
 import { Construct } from "constructs";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DefaultSecurityGroup } from "@cdktf/provider-aws/lib/default-security-group";
@@ -36,6 +37,8 @@ export interface NetworkProps {
   readonly flowLogRetentionDays?: number;
   /** ARN of the permissions boundary put on the flow-logs role. @default none */
   readonly permissionsBoundaryArn?: string;
+  /** KMS key (ARN) that encrypts the flow log group; its policy must let logs.<region>.amazonaws.com use it. @default CloudWatch Logs' own encryption */
+  readonly logsKmsKeyArn?: string;
 }
 
 const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"];
@@ -120,7 +123,7 @@ export class Network extends Construct {
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
 
-    this.addFlowLogs(name, flowLogRetentionDays, props.permissionsBoundaryArn);
+    this.addFlowLogs(name, flowLogRetentionDays, props.permissionsBoundaryArn, props.logsKmsKeyArn);
 
     // Image layers come from S3: the gateway endpoint is free and keeps them off NAT.
     new VpcEndpoint(this, "s3-endpoint", {
@@ -133,8 +136,8 @@ export class Network extends Construct {
     if (interfaceEndpoints) this.addInterfaceEndpoints(name, props.region, props.cidr);
   }
 
-  private addFlowLogs(name: string, retentionDays: number, permissionsBoundary: string | undefined): void {
-    const logGroup = new CloudwatchLogGroup(this, "flow-logs", { name: `/vpc/${name}/flow-logs`, retentionInDays: retentionDays });
+  private addFlowLogs(name: string, retentionDays: number, permissionsBoundary: string | undefined, kmsKeyId: string | undefined): void {
+    const logGroup = new CloudwatchLogGroup(this, "flow-logs", { name: resourceNames.flowLogGroup(name), retentionInDays: retentionDays, kmsKeyId });
     const role = serviceRole(this, "flow-logs-role", {
       name: `${name}-flow-logs`,
       service: "vpc-flow-logs.amazonaws.com",

@@ -25,6 +25,8 @@ export interface TelemetrySidecarProps {
   readonly scrapeIntervalSeconds?: number;
   /** Days to keep the collector's logs and the EMF records. @default 30 */
   readonly logRetentionDays?: number;
+  /** KMS key (ARN) that encrypts the collector's log groups; its policy must let logs.<region>.amazonaws.com use it. @default CloudWatch Logs' own encryption */
+  readonly logsKmsKeyArn?: string;
 }
 
 /** The server's Prometheus names and the CloudWatch names alarms and the dashboard use. */
@@ -48,6 +50,9 @@ export const OTLP_ENDPOINT = "http://127.0.0.1:4318";
  * An AWS Distro for OpenTelemetry collector in each task: it scrapes the server's /metrics and
  * publishes them to CloudWatch as embedded metric format records, and forwards OTLP traces to X-Ray.
  */
+/** The collector's /tmp: its own volume, not the server's, so neither can fill the other's. */
+const COLLECTOR_TMP_VOLUME = "otel-collector-tmp";
+
 export class TelemetrySidecar extends Construct implements Sidecar {
   /** The container to add to the task definition. */
   public readonly container: ContainerDefinition;
@@ -55,6 +60,7 @@ export class TelemetrySidecar extends Construct implements Sidecar {
   public readonly taskRoleStatements: PolicyStatement[];
   /** Where the server sends its traces: the collector's OTLP/HTTP receiver in the same task. */
   public readonly environment = { OTEL_EXPORTER_OTLP_ENDPOINT: OTLP_ENDPOINT };
+  public readonly volumes = [COLLECTOR_TMP_VOLUME];
   /** The collector configuration (YAML), generated here rather than pasted. */
   public readonly config: string;
   public readonly namespace: string;
@@ -67,8 +73,8 @@ export class TelemetrySidecar extends Construct implements Sidecar {
     const retentionInDays = o.logRetentionDays;
     // The literal name, not a token, so the synthesized collector config reads as it will run.
     const emfLogGroup = resourceNames.sidecarLogGroup(props.name, props.color, "metrics");
-    const emfLogs = new CloudwatchLogGroup(this, "emf", { name: emfLogGroup, retentionInDays });
-    const collectorLogs = new CloudwatchLogGroup(this, "logs", { name: resourceNames.sidecarLogGroup(props.name, props.color, "collector"), retentionInDays });
+    const emfLogs = new CloudwatchLogGroup(this, "emf", { name: emfLogGroup, retentionInDays, kmsKeyId: props.logsKmsKeyArn });
+    const collectorLogs = new CloudwatchLogGroup(this, "logs", { name: resourceNames.sidecarLogGroup(props.name, props.color, "collector"), retentionInDays, kmsKeyId: props.logsKmsKeyArn });
 
     this.config = collectorConfig({ ...props, metricsPort, namespace: this.namespace, emfLogGroup, scrapeIntervalSeconds: o.scrapeIntervalSeconds });
     this.container = {
@@ -76,8 +82,10 @@ export class TelemetrySidecar extends Construct implements Sidecar {
       image: o.image,
       // Telemetry must never take the server down with it.
       essential: false,
-      // Left writable: ADOT does not document a read-only root filesystem as supported, and an
-      // unexpected write failure would silently stop telemetry.
+      // Read-only like the server's: the collector keeps its state in memory (no file_storage
+      // extension, no WAL), and /tmp, the one place Go's libraries may write, is its own empty volume.
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: COLLECTOR_TMP_VOLUME, containerPath: "/tmp", readOnly: false }],
       environment: [{ name: "AOT_CONFIG_CONTENT", value: this.config }],
       memoryReservation: 128,
       logConfiguration: {

@@ -1,4 +1,6 @@
-import { App } from "cdktf";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { AnnotationMetadataEntryType, App } from "cdktf";
 import { loadAllEnvironments, type Environment } from "../config/load";
 import type { ReleaseManifest } from "../config/release-manifest";
 import { BootstrapStack, bootstrapAccounts } from "./bootstrap-stack";
@@ -21,4 +23,10 @@ export function buildApp(outdir?: string, releases: Record<string, ReleaseManife
   }
   planOfflineIfAsked(app);
   return app;
+}
+
+/** The warnings the constructs left in a synthesized app's manifest, as "<stack>: <message>". */
+export function synthWarnings(outdir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as { stacks: Record<string, { annotations?: { level: string; message: string }[] }> };
+  return Object.entries(manifest.stacks).flatMap(([stack, { annotations = [] }]) => annotations.filter((a) => a.level === AnnotationMetadataEntryType.WARN).map((a) => `${stack}: ${a.message}`));
 }

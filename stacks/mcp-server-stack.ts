@@ -4,6 +4,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import type { Environment } from "../config/load";
 import { namePrefix, PROJECT, stateKey } from "../config/names";
 import { candidateColor, COLORS, requireTaskSettings } from "../config/release-manifest";
+import { logsEncrypted } from "../config/schema";
 import { McpDeployment } from "../constructs/mcp-deployment";
 import { workloadBoundaryArn } from "../constructs/workload-permissions-boundary";
 
@@ -110,6 +111,8 @@ export class McpServerStack extends TerraformStack {
         redisReplicationLagSeconds: alarms.redisReplicationLagSeconds,
         redisConnections: alarms.redisConnections,
       },
+      firewall: config.firewall.enabled ? { rateLimitPer5Minutes: config.firewall.rateLimitPer5Minutes, logRetentionDays: config.firewall.logRetentionDays, blockedRequestsThreshold: alarms.wafBlockedRequests } : false,
+      encryptLogs: logsEncrypted(config),
       verifier: config.auth ? { clientSecretArn: config.auth.verifier.clientSecretArn } : undefined,
       // Created by the bootstrap stack, which must be applied first; the deploy role may create roles only with it.
       permissionsBoundaryArn: workloadBoundaryArn(config.aws.region, config.aws.accountId, namePrefix(config.name)),

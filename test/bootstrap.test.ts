@@ -156,6 +156,7 @@ const SERVICE_OF: [RegExp, string][] = [
   [/^aws_s3_/, "s3"],
   [/^aws_secretsmanager_/, "secretsmanager"],
   [/^aws_sns_/, "sns"],
+  [/^aws_wafv2_/, "wafv2"],
 ];
 
 describe.each(["staging", "production"] as const)("the deploy role of %s", (environment) => {
@@ -189,7 +190,9 @@ describe.each(["staging", "production"] as const)("the deploy role of %s", (envi
     for (const name of [...names("aws_cloudwatch_metric_alarm", "alarm_name"), ...names("aws_cloudwatch_composite_alarm", "alarm_name"), ...names("aws_iam_role", "name"), ...names("aws_sns_topic", "name")]) {
       expect(name).toMatch(new RegExp(`^${prefix}-`));
     }
-    for (const name of names("aws_cloudwatch_log_group", "name")) expect(name).toMatch(new RegExp(`^/[a-z]+/${prefix}[-/]`));
+    // WAF delivers only to log groups named aws-waf-logs-*.
+    for (const name of names("aws_cloudwatch_log_group", "name")) expect(name).toMatch(new RegExp(`^(/[a-z]+/${prefix}[-/]|aws-waf-logs-${prefix}$)`));
+    for (const name of names("aws_wafv2_web_acl", "name")) expect(name).toBe(prefix);
     for (const name of names("aws_cloudwatch_dashboard", "dashboard_name")) expect(name.startsWith(prefix)).toBe(true);
     for (const name of names("aws_kms_alias", "name")) expect(name).toMatch(new RegExp(`^alias/${prefix}-`));
     for (const name of names("aws_secretsmanager_secret", "name")) expect(name).toMatch(new RegExp(`^${prefix}/`));

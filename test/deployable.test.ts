@@ -19,6 +19,7 @@ function realistic(name: "staging" | "production"): { config: EnvironmentConfig;
         hostName: config.loadBalancer.hostName ? "mcp.acme-corp.io" : undefined,
       },
       alarms: { ...config.alarms, emails: ["oncall@acme-corp.io"] },
+      auth: config.auth && { ...config.auth, issuer: "https://acme-corp.eu.auth0.com/", jwksUrl: "https://acme-corp.eu.auth0.com/.well-known/jwks.json" },
     },
     release: { ...release, colors: { blue: { ...release.colors.blue, image }, green: { ...release.colors.green, image } } },
   };
@@ -34,10 +35,17 @@ describe("refusing to apply example values", () => {
     expect(() => refuseExampleValues(config, release)).toThrow(ExampleValuesError);
   });
 
-  it("names production's documentation range and example certificate", () => {
+  it("names production's documentation range, example certificate and example issuer", () => {
     const { config, release } = loadEnvironment("production");
     const lines = exampleValues(config, release).flatMap((f) => f.problems);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^loadBalancer\.testListenerCidrs\[0\]: 203\.0\.113\.0\/24 is a documentation range/), expect.stringMatching(/^loadBalancer\.certificateArn: /)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^loadBalancer\.testListenerCidrs\[0\]: 203\.0\.113\.0\/24 is a documentation range/),
+        expect.stringMatching(/^loadBalancer\.certificateArn: /),
+        expect.stringMatching(/^auth\.issuer: https:\/\/login\.example\.com\/ is on a documentation domain/),
+        expect.stringMatching(/^auth\.jwksUrl: /),
+      ]),
+    );
   });
 
   it.each(["staging", "production"] as const)("lets a real %s config through", (name) => {

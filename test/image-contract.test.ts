@@ -67,6 +67,14 @@ describeIfBuilt("the image contract: what the task definitions set is what the s
           metrics: port("metrics"),
         });
       });
+
+      it(`${environment} ${name}: the web ACL admits every body the server accepts, and refuses longer declared ones`, () => {
+        const [acl] = Object.values(resourcesOf(stack, "aws_wafv2_web_acl"));
+        const rule = (acl.rule as { name: string; statement: { regex_match_statement: { regex_string: string } } }[]).find((r) => r.name === "body-too-large")!;
+        const overLimit = new RegExp(rule.statement.regex_match_statement.regex_string);
+        const limit = server.loadConfig(env).MAX_BODY_BYTES as number;
+        expect([overLimit.test(String(limit)), overLimit.test(String(limit + 1))]).toEqual([false, true]);
+      });
     }
   }
 });

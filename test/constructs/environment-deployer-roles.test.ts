@@ -56,7 +56,7 @@ describe("EnvironmentDeployerRoles", () => {
     const synthesized = Testing.synthScope((s) => new EnvironmentDeployerRoles(s, "deployers", props));
     expect(synthesized).toHaveResourceWithProperties(IamRole, { name: "github-mcp-staging-plan", max_session_duration: 3600 });
     expect(synthesized).toHaveResourceWithProperties(IamRole, { name: "github-mcp-staging-deploy", max_session_duration: 10800 });
-    for (const name of ["plan-read", "deploy-read", "deploy-network", "deploy-services", "deploy-release", "deploy-identity-and-storage"]) {
+    for (const name of ["plan-read", "deploy-read", "deploy-network", "deploy-edge", "deploy-services", "deploy-release", "deploy-identity-and-storage"]) {
       expect(synthesized).toHaveResourceWithProperties(IamPolicy, { name: `github-mcp-staging-${name}` });
     }
     const managed = bySid(everyDeployStatement, "ManageEnvironmentRoles").resources!;

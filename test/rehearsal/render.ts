@@ -303,6 +303,8 @@ export class RenderedStack {
         return `arn:${p}:kms:${r}:${a}:key/${uuidOf(address)}`;
       case "aws_kms_alias":
         return `arn:${p}:kms:${r}:${a}:${name()}`;
+      case "aws_wafv2_web_acl":
+        return `arn:${p}:wafv2:${r}:${a}:regional/webacl/${name()}/${uuidOf(address)}`;
       case "aws_secretsmanager_secret":
         return `arn:${p}:secretsmanager:${r}:${a}:secret:${name()}-${generatedId(address, 6)}`;
       case "aws_secretsmanager_secret_version":

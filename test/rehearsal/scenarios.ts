@@ -297,6 +297,17 @@ export function servicePrincipals(model: AccountModel, stack: RenderedStack): Re
     for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) allow.push(call(role, action, `${group}:log-stream:eni-0123456789abcdef0-all`, why));
     allow.push(call(role, "logs:DescribeLogStreams", group, why));
   }
+  // CloudWatch Logs encrypting and reading each log group with its key: the encryption context names the group.
+  const logs = service(`logs.${region}.amazonaws.com`);
+  const deny: Call[] = [];
+  for (const group of resourcesOf(stack, "aws_cloudwatch_log_group").filter((g) => g.config.kms_key_id)) {
+    const name = String(group.config.name);
+    const key = String(group.config.kms_key_id);
+    const context = (logGroup: string) => ({ "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroup}` });
+    for (const action of ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"]) allow.push(call(logs, action, key, `CloudWatch Logs using the key for ${name}`, context(name)));
+    // The same key for a log group the environment does not own: another team's, or one added by hand.
+    deny.push(call(logs, "kms:Decrypt", key, `CloudWatch Logs using ${name}'s key for a foreign log group`, context(`/ecs/not-${name.replace(/^\//, "")}`)));
+  }
   for (const td of taskDefinitions(stack)) {
     for (const roleArn of [td.executionRole, td.taskRole]) {
       allow.push(call(service("ecs-tasks.amazonaws.com"), "sts:AssumeRole", roleArn, `ECS starting ${td.family}`, { "aws:SourceAccount": accountId }));
@@ -305,5 +316,5 @@ export function servicePrincipals(model: AccountModel, stack: RenderedStack): Re
   for (const role of resourcesOf(stack, "aws_iam_role").filter((r) => r.config.name === resourceNames.verifierRole(namePrefix(stack.name)))) {
     allow.push(call(service("ecs-tasks.amazonaws.com"), "sts:AssumeRole", stack.arn(role.address), "ECS starting a verify task as the verifier role", { "aws:SourceAccount": accountId }));
   }
-  return { allow, deny: [] };
+  return { allow, deny };
 }

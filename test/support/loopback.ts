@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { COLORS, type Color } from "../../config/release-manifest";
-import { freePort, haproxyCommand, SERVER, waitFor } from "./processes";
+import { exited, freePort, haproxyCommand, SERVER, waitFor } from "./processes";
 
 /*
  * The loopback stand-in for one environment: a blue and a green server process (the built
@@ -17,20 +17,42 @@ export interface LoopbackServer {
   readonly metricsPort: number;
 }
 
+export interface LoopbackOptions {
+  /** Arguments added to redis-server's command line, such as a password for the default user. @default none */
+  readonly redisArgs?: string[];
+}
+
+/** What a replaced server left behind. */
+export interface Replaced {
+  readonly exitCode: number | null;
+  /** Its last Prometheus text, read while it drained: its counters end with it. */
+  readonly metrics: string;
+}
+
 export interface Loopback {
   /** The MCP endpoint behind HAProxy. */
   readonly url: string;
+  /** Each colour's current server process (restart replaces it). */
   readonly servers: Record<Color, LoopbackServer>;
+  /** The port of the Redis both colours share (127.0.0.1). */
+  readonly redisPort: number;
   /** Both weights in one runtime API call, as one ModifyListener call sets both target groups. */
   setWeights(weights: Record<Color, number>): Promise<void>;
   weights(): Promise<Record<Color, number>>;
   /** The colour's Prometheus text, as its telemetry sidecar scrapes it. */
   metrics(color: Color): Promise<string>;
+  /**
+   * Replaces one colour's server as a forced new deployment replaces a task: SIGTERM (it drains,
+   * and HAProxy sends its share to the other colour), then a new process on the same ports with
+   * `env` over the colour's variables, resolved once it is ready and HAProxy has it UP again.
+   * Nothing serves the colour in between, so the other one needs weight.
+   */
+  restart(color: Color, env?: Record<string, string>, timeoutMs?: number): Promise<Replaced>;
   stop(): void;
 }
 
 /** Starts blue at 100 and green at 0; `env` gives each colour's own variables (version, upstream, ...) over the shared ones. */
-export async function startLoopback(env: Record<Color, Record<string, string>>): Promise<Loopback> {
+export async function startLoopback(env: Record<Color, Record<string, string>>, options: LoopbackOptions = {}): Promise<Loopback> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "loopback-"));
   const children: ChildProcess[] = [];
   const stop = () => {
@@ -39,11 +61,10 @@ export async function startLoopback(env: Record<Color, Record<string, string>>):
   };
   try {
     const redisPort = await freePort();
-    children.push(spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" }));
+    children.push(spawn("redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...(options.redisArgs ?? [])], { stdio: "ignore" }));
 
-    const servers = {} as Record<Color, LoopbackServer>;
-    for (const color of COLORS) {
-      const [port, metricsPort] = [await freePort(), await freePort()];
+    const colorEnv = { ...env };
+    const spawnServer = (color: Color, port: number, metricsPort: number): LoopbackServer => {
       const child = spawn(process.execPath, [SERVER], {
         env: {
           ...process.env,
@@ -57,16 +78,19 @@ export async function startLoopback(env: Record<Color, Record<string, string>>):
           DRAIN_DELAY_SECONDS: "1",
           STOP_TIMEOUT_SECONDS: "10",
           LOG_LEVEL: "warn",
-          ...env[color],
+          ...colorEnv[color],
         },
         stdio: ["ignore", "ignore", "inherit"],
       });
       children.push(child);
-      servers[color] = { process: child, port, metricsPort };
-    }
-    for (const color of COLORS) {
-      await waitFor(`${color} to be ready`, async () => (await fetch(`http://127.0.0.1:${servers[color].port}/health/ready`)).ok);
-    }
+      return { process: child, port, metricsPort };
+    };
+    const ready = (color: Color, timeoutMs?: number) =>
+      waitFor(`${color} to be ready`, async () => (await fetch(`http://127.0.0.1:${servers[color].port}/health/ready`)).ok, timeoutMs);
+
+    const servers = {} as Record<Color, LoopbackServer>;
+    for (const color of COLORS) servers[color] = spawnServer(color, await freePort(), await freePort());
+    for (const color of COLORS) await ready(color);
 
     const frontend = await freePort();
     const socket = path.join(dir, "admin.sock");
@@ -102,9 +126,18 @@ export async function startLoopback(env: Record<Color, Record<string, string>>):
     children.push(spawn("haproxy", ["-f", config, "-db", "-q"], { stdio: ["ignore", "ignore", "inherit"] }));
     await waitFor("haproxy", async () => (await fetch(`http://127.0.0.1:${frontend}/health/live`)).ok);
 
+    const metrics = async (color: Color) => (await fetch(`http://127.0.0.1:${servers[color].metricsPort}/metrics`)).text();
+    /** HAProxy's view of a colour's server: UP, DOWN, MAINT, ... (`show stat`'s status column). */
+    const status = async (color: Color) => {
+      const [header, ...rows] = (await haproxyCommand(socket, "show stat")).split("\n");
+      const column = header!.replace(/^# /, "").split(",").indexOf("status");
+      return rows.map((row) => row.split(",")).find((cells) => cells[0] === "colors" && cells[1] === color)?.[column];
+    };
+
     return {
       url: `http://127.0.0.1:${frontend}/mcp`,
       servers,
+      redisPort,
       setWeights: async (weights) => {
         await haproxyCommand(socket, COLORS.map((c) => `set server colors/${c} weight ${weights[c]}`).join("; "));
       },
@@ -113,7 +146,30 @@ export async function startLoopback(env: Record<Color, Record<string, string>>):
         const [blue, green] = await Promise.all(COLORS.map(async (c) => parseInt(await haproxyCommand(socket, `get weight colors/${c}`), 10)));
         return { blue: blue!, green: green! };
       },
-      metrics: async (color) => (await fetch(`http://127.0.0.1:${servers[color].metricsPort}/metrics`)).text(),
+      metrics,
+      restart: async (color, changes = {}, timeoutMs = 15_000) => {
+        const old = servers[color];
+        let last = "";
+        const exit = exited(old.process);
+        let gone = false;
+        void exit.then(() => (gone = true));
+        old.process.kill("SIGTERM");
+        // Read until the process exits: its metrics listener closes only after its last request was answered.
+        const deadline = Date.now() + timeoutMs;
+        while (!gone) {
+          if (Date.now() > deadline) {
+            old.process.kill("SIGKILL");
+            throw new Error(`${color} did not exit within ${timeoutMs} ms of SIGTERM`);
+          }
+          last = await metrics(color).catch(() => last);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        colorEnv[color] = { ...colorEnv[color], ...changes };
+        servers[color] = spawnServer(color, old.port, old.metricsPort);
+        await ready(color, timeoutMs);
+        await waitFor(`HAProxy to see ${color} UP`, async () => (await status(color)) === "UP", timeoutMs);
+        return { exitCode: await exit, metrics: last };
+      },
       stop,
     };
   } catch (error) {
