@@ -30,6 +30,13 @@ function lastKnownKeys(config: Config): JWTVerifyGetKey {
   };
 }
 
+/** A token's scopes: OAuth's space-separated `scope`, or `scp` (Entra ID and Okta), a string or a list. */
+function scopesOf(payload: Record<string, unknown>): string[] {
+  const claim = payload.scope ?? payload.scp;
+  if (Array.isArray(claim)) return claim.filter((s): s is string => typeof s === 'string');
+  return typeof claim === 'string' ? claim.split(' ').filter(Boolean) : [];
+}
+
 /** Verifies bearer JWTs against the issuer's JWKS (cached and refreshed by jose), checking issuer, audience and expiry. */
 export function createJwtVerifier(config: Config): OAuthTokenVerifier {
   const jwks = lastKnownKeys(config);
@@ -53,7 +60,7 @@ export function createJwtVerifier(config: Config): OAuthTokenVerifier {
         const info: AuthInfo = {
           token,
           clientId: str(payload.client_id) ?? str(payload.azp) ?? str(payload.sub) ?? 'unknown',
-          scopes: (str(payload.scope) ?? '').split(' ').filter(Boolean),
+          scopes: scopesOf(payload),
           expiresAt: payload.exp!,
           extra: { sub: payload.sub },
         };

@@ -25,6 +25,8 @@ class AuthorizationServer {
   private constructor(
     private readonly server: Server,
     readonly issuer: string,
+    private readonly key: CryptoKey,
+    private readonly jwk: object,
   ) {}
 
   static async start(): Promise<AuthorizationServer> {
@@ -33,18 +35,22 @@ class AuthorizationServer {
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const as = new AuthorizationServer(server, issuer);
-    server.on('request', (req, res) => void as.handle(req, pair.privateKey, jwk).then(([status, body]) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))));
+    const as = new AuthorizationServer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, pair.privateKey, jwk);
+    server.on('request', (req, res) => void as.handle(req).then(([status, body]) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))));
     return as;
   }
 
-  private async handle(req: IncomingMessage, key: CryptoKey, jwk: object): Promise<[number, object]> {
+  /** An access token for the MCP server's audience, as the token endpoint issues it. */
+  sign(claims: Record<string, unknown>): Promise<string> {
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(this.issuer).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(this.key);
+  }
+
+  private async handle(req: IncomingMessage): Promise<[number, object]> {
     const path = new URL(req.url!, this.issuer).pathname;
     if (path === '/.well-known/oauth-authorization-server' || path === '/.well-known/openid-configuration') {
       return [200, { issuer: this.issuer, authorization_endpoint: `${this.issuer}/authorize`, token_endpoint: `${this.issuer}/token`, jwks_uri: `${this.issuer}/jwks.json`, grant_types_supported: ['client_credentials'], token_endpoint_auth_methods_supported: ['client_secret_basic'], response_types_supported: ['token'] }];
     }
-    if (path === '/jwks.json') return [200, { keys: [jwk] }];
+    if (path === '/jwks.json') return [200, { keys: [this.jwk] }];
     if (path !== '/token' || req.method !== 'POST') return [404, { error: 'not_found' }];
     let body = '';
     for await (const chunk of req) body += String(chunk);
@@ -52,14 +58,7 @@ class AuthorizationServer {
     const [id, secret] = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString().split(':').map(decodeURIComponent);
     if (form.get('grant_type') !== 'client_credentials' || id !== CLIENT_ID || secret !== CLIENT_SECRET) return [401, { error: 'invalid_client' }];
     this.grants.push({ clientId: id, scope: form.get('scope') ?? undefined });
-    const token = await new SignJWT({ scope: form.get('scope') ?? '', client_id: id })
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .setIssuer(this.issuer)
-      .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(key);
-    return [200, { access_token: token, token_type: 'Bearer', expires_in: 300 }];
+    return [200, { access_token: await this.sign({ scope: form.get('scope') ?? '', client_id: id }), token_type: 'Bearer', expires_in: 300 }];
   }
 
   close(): void {
@@ -127,6 +126,16 @@ describe('dist/verify.js against a server with JWT auth: the client-credentials 
     const unreadable = await run(client());
     assert.equal(unreadable.code, 1);
     assert.match(unreadable.last, /cannot read the client secret .*: User is not authorized/);
+  });
+
+  it('takes the scopes from scp as Entra ID and Okta issue them, as well as from scope', async () => {
+    const { createJwtVerifier } = await import('../src/auth.js');
+    const { loadConfig } = await import('../src/config.js');
+    const verifier = createJwtVerifier(loadConfig({ UPSTREAM_URL: 'https://api.example.com', AUTH_MODE: 'jwt', JWKS_URL: `${issuer.issuer}/jwks.json`, JWT_ISSUER: issuer.issuer, JWT_AUDIENCE: AUDIENCE, MCP_RESOURCE_URL: AUDIENCE }));
+    const token = (claims: Record<string, unknown>) => issuer.sign(claims);
+    assert.deepEqual((await verifier.verifyAccessToken(await token({ scp: ['mcp:tools', 'other'] }))).scopes, ['mcp:tools', 'other']);
+    assert.deepEqual((await verifier.verifyAccessToken(await token({ scp: 'mcp:tools other' }))).scopes, ['mcp:tools', 'other']);
+    assert.deepEqual((await verifier.verifyAccessToken(await token({ scope: 'mcp:tools' }))).scopes, ['mcp:tools']);
   });
 
   it('sends the secret to the configured issuer only, never to one the server advertises', async () => {

@@ -1,5 +1,4 @@
-import { Testing, TerraformStack } from "cdktf";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { Testing } from "cdktf";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { Wafv2WebAcl } from "@cdktf/provider-aws/lib/wafv2-web-acl";
@@ -7,8 +6,6 @@ import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-as
 import { Wafv2WebAclLoggingConfiguration } from "@cdktf/provider-aws/lib/wafv2-web-acl-logging-configuration";
 import { EDGE_FIREWALL_DEFAULTS } from "../../config/defaults";
 import { EdgeFirewall, type EdgeFirewallProps, WAF_REGEX_MAX_LENGTH, integerAbovePattern } from "../../constructs/edge-firewall";
-import type { TerraformJson } from "../support/fixtures";
-import { describeRealTerraform } from "../support/terraform";
 
 const loadBalancerArn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/mcp-test/0123456789abcdef";
 const props: EdgeFirewallProps = { name: "mcp-test", region: "eu-west-1", loadBalancerArn, topicArn: "arn:aws:sns:eu-west-1:123456789012:alarms" };
@@ -224,13 +221,3 @@ describe("EdgeFirewall", () => {
     expect(() => synth(overrides as Partial<EdgeFirewallProps>)).toThrow(message);
   });
 });
-
-/** A stack of the provider and the construct alone, as Terraform will read it. */
-function tinyStack(): TerraformJson {
-  const stack = new TerraformStack(Testing.app(), "edge");
-  new AwsProvider(stack, "aws", { region: "eu-west-1" });
-  new EdgeFirewall(stack, "edge", { ...props, logsKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555" });
-  return JSON.parse(Testing.synth(stack));
-}
-
-describeRealTerraform("Terraform on a stack of the EdgeFirewall alone", tinyStack);
