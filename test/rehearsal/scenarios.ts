@@ -47,7 +47,8 @@ export function deployRole(model: AccountModel, bootstrap: RenderedStack, stack:
   const principal = githubRole(model, bootstrap, resourceNames.githubRole(namePrefix(config.name), "deploy"), `deploy role (${config.name})`);
   return {
     allow: [...stateCalls(stack, principal, true), ...providerCallsOf(model, stack, principal, ["create", "read", "update", "delete"]), ...releaseCliCalls(stack, principal, bootstrap), ...verifierRoleCalls(principal, config)],
-    deny: [],
+    // The verifier's client secret is for the verify task alone: the role that starts the task never reads it.
+    deny: config.auth ? [call(principal, "secretsmanager:GetSecretValue", config.auth.verifier.clientSecretArn, "the deploy role reading the verifier's client secret")] : [],
   };
 }
 
