@@ -7,6 +7,8 @@ module.exports = {
   // The examples import the package by its name, as an app that installed it would.
   moduleNameMapper: { "^mcp-deploy$": "<rootDir>/index.ts" },
   testMatch: ["**/*.test.ts"],
+  // The image tests build and run a container image as root: `npm run test:image` runs them (test/image/jest.config.js).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/image/"],
   transform: { "^.+\\.ts$": "ts-jest" },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
