@@ -21,6 +21,8 @@ export interface ImageConfig {
   Entrypoint?: string[] | null;
   Cmd?: string[] | null;
   WorkingDir?: string;
+  /** Paths the image declares as volumes (VOLUME), as keys. */
+  Volumes?: Record<string, object> | null;
 }
 
 export interface ExecResult {

@@ -110,6 +110,17 @@ describeIfBuilt(`the server image ${IMAGE}, run as the staging task definition $
     expect(uids).toEqual(Array(4).fill(String(image.user(config.User!).uid)));
   });
 
+  it("declares every writable path of the task as a VOLUME whose mode the image's user may write (ECS gives an undeclared one root 0755)", () => {
+    const declared = Object.keys(config.Volumes ?? {});
+    expect(writablePaths.filter((p) => !declared.includes(p))).toEqual([]);
+    const user = image.user(config.User!);
+    for (const p of writablePaths) {
+      const stat = fs.statSync(image.file(p));
+      const writable = stat.uid === user.uid ? (stat.mode & 0o200) !== 0 : (stat.mode & 0o002) !== 0;
+      expect({ path: p, writable }).toEqual({ path: p, writable: true });
+    }
+  });
+
   it("CMD is exec form and starts node", () => {
     expect(Array.isArray(config.Cmd)).toBe(true);
     expect(config.Cmd![0]).toBe("node");
