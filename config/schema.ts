@@ -61,8 +61,11 @@ const logRetentionDays = z
 /** A container environment variable's name. */
 export const variableName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected an UPPER_SNAKE_CASE variable name" });
 
+/** A Secrets Manager secret's ARN, as a pattern to build on. */
+const SECRET_ARN = String.raw`arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+`;
+
 /** A Secrets Manager secret (optionally one JSON key of it, `:key::`), as an ECS secret's valueFrom. */
-export const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+(:[\w-]*:[\w-]*:[\w-]*)?$/, {
+export const secretArn = z.string().regex(new RegExp(String.raw`^${SECRET_ARN}(:[\w-]*:[\w-]*:[\w-]*)?$`), {
   message: "expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
 });
 
@@ -276,7 +279,7 @@ const authSchema = z.strictObject({
     /** The client's id at the issuer (not a secret). */
     clientId: z.string().min(1),
     /** Secrets Manager secret whose plain-text value is the client secret, named `mcp-<environment>/...`; only the environment's verifier role may read it. */
-    clientSecretArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/, {
+    clientSecretArn: z.string().regex(new RegExp(`^${SECRET_ARN}$`), {
       message: "expected a Secrets Manager secret ARN whose whole value is the client secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>, no JSON key)",
     }),
     /** Scopes the verifier asks for. @default requiredScopes */

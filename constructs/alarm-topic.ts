@@ -1,10 +1,9 @@
 import { Construct } from "constructs";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { denyInsecureTransport, KMS_KEY_ADMIN_ACTIONS, policyDocument } from "./iam";
+import { accountKey, denyInsecureTransport, policyDocument } from "./iam";
 
 export interface AlarmTopicProps {
   /** Topic name. Required. */
@@ -28,12 +27,11 @@ export class AlarmTopic extends Construct {
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
     const sameAccount = [{ test: "StringEquals", variable: "aws:SourceAccount", values: [props.accountId] }];
-    this.key = new KmsKey(this, "key", {
+    this.key = accountKey(this, {
       description: `Encrypts the ${props.name} alarm topic`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument(this, "key-policy", [
-        { sid: "AccountAdministers", actions: KMS_KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [props.accountId] }], resources: ["*"] },
+      accountId: props.accountId,
+      alias: `alias/${props.name}`,
+      users: [
         {
           sid: "CloudWatchPublishes",
           actions: ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -41,9 +39,8 @@ export class AlarmTopic extends Construct {
           resources: ["*"],
           condition: sameAccount,
         },
-      ]).json,
+      ],
     });
-    new KmsAlias(this, "alias", { name: `alias/${props.name}`, targetKeyId: this.key.keyId });
 
     this.topic = new SnsTopic(this, "topic", { name: props.name, kmsMasterKeyId: this.key.arn });
     new SnsTopicPolicy(this, "policy", {

@@ -185,7 +185,7 @@ export class EdgeFirewall extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, "logs", {
       name: resourceNames.webAclLogGroup(name),
       retentionInDays: o.logRetentionDays,
-      ...(props.logsKmsKeyArn ? { kmsKeyId: props.logsKmsKeyArn } : {}),
+      kmsKeyId: props.logsKmsKeyArn,
     });
     this.loggingConfiguration = new Wafv2WebAclLoggingConfiguration(this, "logging", {
       resourceArn: this.webAcl.arn,

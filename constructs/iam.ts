@@ -2,6 +2,8 @@ import { Construct } from "constructs";
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 
 export type PolicyStatement = DataAwsIamPolicyDocumentStatement;
 
@@ -56,10 +58,36 @@ export function serviceRole(scope: Construct, id: string, options: ServiceRoleOp
 }
 
 /** Key administration without `kms:*`: enough for the account to manage and, if needed, repair the key. */
-export const KMS_KEY_ADMIN_ACTIONS = [
+const KMS_KEY_ADMIN_ACTIONS = [
   "kms:DescribeKey", "kms:GetKeyPolicy", "kms:PutKeyPolicy", "kms:GetKeyRotationStatus", "kms:EnableKeyRotation",
   "kms:ListResourceTags", "kms:TagResource", "kms:UntagResource", "kms:UpdateKeyDescription", "kms:EnableKey",
   "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant",
   // An alias call is authorized on the key too, and this policy does not delegate kms:* to IAM.
   "kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias",
 ];
+
+export interface AccountKeyOptions {
+  /** What the key encrypts. */
+  readonly description: string;
+  /** The account that administers the key (KMS_KEY_ADMIN_ACTIONS, never kms:*). */
+  readonly accountId: string;
+  /** The key's alias, `alias/...`. */
+  readonly alias: string;
+  /** Who may use the key, and on what conditions; the policy does not delegate use to IAM. */
+  readonly users: PolicyStatement[];
+}
+
+/** A rotating customer-managed key that its account administers and only `users` may use, with its alias. */
+export function accountKey(scope: Construct, options: AccountKeyOptions): KmsKey {
+  const key = new KmsKey(scope, "key", {
+    description: options.description,
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: policyDocument(scope, "key-policy", [
+      { sid: "AccountAdministers", actions: KMS_KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [options.accountId] }], resources: ["*"] },
+      ...options.users,
+    ]).json,
+  });
+  new KmsAlias(scope, "alias", { name: options.alias, targetKeyId: key.keyId });
+  return key;
+}

@@ -1,8 +1,7 @@
 import { Construct } from "constructs";
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { arnOf, resourceNames } from "../config/names";
-import { KMS_KEY_ADMIN_ACTIONS, policyDocument } from "./iam";
+import { accountKey } from "./iam";
 
 export interface LogEncryptionKeyProps {
   /** Prefix of the environment's resource names (`mcp-<env>`): names the alias and, through resourceNames.environmentLogGroups, the log groups the key serves. Required. */
@@ -26,12 +25,11 @@ export class LogEncryptionKey extends Construct {
     super(scope, id);
     const { name, region, accountId } = props;
     const logGroups = resourceNames.environmentLogGroups(name).map((pattern) => arnOf(region, "logs", region, accountId, `log-group:${pattern}`));
-    this.key = new KmsKey(this, "key", {
+    this.key = accountKey(this, {
       description: `Encrypts the log groups of ${name}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: 30,
-      policy: policyDocument(this, "policy", [
-        { sid: "AccountAdministers", actions: KMS_KEY_ADMIN_ACTIONS, principals: [{ type: "AWS", identifiers: [accountId] }], resources: ["*"] },
+      accountId,
+      alias: resourceNames.logsKeyAlias(name),
+      users: [
         {
           sid: "CloudWatchLogsEncryptsTheEnvironmentsLogGroups",
           // AWS's documented key policy for Logs, with its wildcards spelt out.
@@ -40,8 +38,7 @@ export class LogEncryptionKey extends Construct {
           resources: ["*"],
           condition: [{ test: "ArnLike", variable: "kms:EncryptionContext:aws:logs:arn", values: logGroups }],
         },
-      ]).json,
+      ],
     });
-    new KmsAlias(this, "alias", { name: resourceNames.logsKeyAlias(name), targetKeyId: this.key.keyId });
   }
 }

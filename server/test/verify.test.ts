@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RedisProcess, SERVER_ROOT, ServerProcess, Upstream } from './helpers/procs.js';
+import { SERVER_ROOT, ServerStack, type ServerProcess } from './helpers/procs.js';
 
 const VERIFY_ENTRY = join(SERVER_ROOT, 'dist', 'verify.js');
 
@@ -14,20 +14,16 @@ function runVerify(url: string, env: Record<string, string>) {
 }
 
 describe('dist/verify.js, the in-VPC verify entry point', () => {
-  let redis: RedisProcess;
-  let upstream: Upstream;
+  let stack: ServerStack;
   let server: ServerProcess;
 
   before(async () => {
-    redis = await RedisProcess.start();
-    upstream = await Upstream.start();
-    server = await ServerProcess.start({ REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, APP_VERSION: '1.4.0', DEPLOYMENT_COLOR: 'green' });
+    stack = await ServerStack.start({ APP_VERSION: '1.4.0', DEPLOYMENT_COLOR: 'green' });
+    server = stack.server;
   });
 
   after(async () => {
-    await server?.stop();
-    await upstream?.close();
-    await redis?.destroy();
+    await stack?.stop();
   });
 
   it('passes, in JSON log lines, when the server behind the URL is its own colour and version', () => {
