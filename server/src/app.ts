@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { hostHeaderValidation, originValidation } from '@modelcontextprotocol/express';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler, getOAuthProtectedResourceMetadataUrl, type OAuthTokenVerifier } from '@modelcontextprotocol/server';
 import { pinoHttp } from 'pino-http';
@@ -9,42 +7,15 @@ import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
 import { serializers, type Logger } from './logger.js';
-import { rpcError } from './jsonrpc.js';
-import { refuseMalformed, sendRefusal } from './request-gate.js';
+import { rpcError, sendJson } from './jsonrpc.js';
+import { callerCheck, refuseMalformed, sendRefusal } from './request-gate.js';
 import { createMcpEndpoint } from './mcp-endpoint.js';
 import { createMcpServerFactory } from './mcp.js';
 import type { Metrics } from './metrics.js';
 import { BodyBudget } from './request-body.js';
 import { createRequestObserver } from './request-observer.js';
-
-/**
- * Where the process is in its shutdown. From SIGTERM on, every response says `Connection: close`,
- * including those of requests that started before it, so no client reuses a connection that the
- * listener will close (a reused one is reset).
- */
-export class Lifecycle {
-  /** SIGTERM received: readiness answers 503 so the load balancer stops routing here. */
-  draining = false;
-  private readonly unsent = new Set<ServerResponse>();
-
-  /** Called as each response begins: it will say `Connection: close` if draining starts before its headers go. */
-  track(res: ServerResponse): void {
-    if (this.draining) return void res.setHeader('connection', 'close');
-    this.unsent.add(res);
-    res.once('close', () => this.unsent.delete(res));
-  }
-
-  drain(): void {
-    this.draining = true;
-    for (const res of this.unsent) {
-      if (!res.headersSent) res.setHeader('connection', 'close');
-      // An event stream whose headers already said keep-alive: close right after its last byte, so
-      // the client sees the close before it could reuse the connection.
-      else res.once('finish', () => res.socket?.destroySoon());
-    }
-    this.unsent.clear();
-  }
-}
+import { healthRoutes, metadataRoutes, type Route } from './routes.js';
+import type { Lifecycle } from './lifecycle.js';
 
 export interface AppDeps {
   config: Config;
@@ -60,16 +31,14 @@ export interface AppDeps {
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * The request listener: every /mcp request takes one path (mcp-endpoint.ts); Express serves the
- * health checks, the protected resource metadata and the 404s.
+ * The request listener. Before any route: the request-line and Host checks of request-gate.ts.
+ * Then the health checks, which come before the Host and Origin checks (target group health
+ * checks use the task's IP as Host); then those checks; then /mcp (mcp-endpoint.ts), the protected
+ * resource metadata and 404s. No web framework: there are three GET routes beside /mcp, and /mcp
+ * bypassed Express's router and body parser anyway (BENCH.md).
  */
 export function createApp(deps: AppDeps): RequestListener {
-  const { config, log, metrics, cache, fetcher, lifecycle } = deps;
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', 1); // exactly one hop: the ALB (or HAProxy in the release test)
-  app.set('etag', false);
-
+  const { config, log, metrics, lifecycle } = deps;
   const requestLog = pinoHttp({
     logger: log,
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
@@ -84,112 +53,53 @@ export function createApp(deps: AppDeps): RequestListener {
     serializers,
     wrapSerializers: false,
   });
-  // Every route: the colour and version that answered, the request id and the request log line.
-  const begin = (req: IncomingMessage, res: ServerResponse) => {
-    res.setHeader('x-deployment-color', config.DEPLOYMENT_COLOR);
-    res.setHeader('x-app-version', config.APP_VERSION);
-    lifecycle.track(res);
-    requestLog(req, res);
-  };
-  app.use((req, res, next) => {
-    begin(req, res);
-    next();
-  });
-
-  // Health routes come before Host/Origin validation: target group checks use the task's IP as Host.
-  const health = (res: express.Response, status: number, body: object) =>
-    res.status(status).set('cache-control', 'no-store').type('application/health+json').send(JSON.stringify(body));
-
-  app.get('/health/live', (_req, res) => {
-    health(res, 200, { status: 'pass', version: config.APP_VERSION, releaseId: config.APP_VERSION, serviceId: 'mcp-server' });
-  });
-
-  app.get('/health/ready', async (_req, res) => {
-    const now = new Date().toISOString();
-    const base = { version: config.APP_VERSION, releaseId: config.APP_VERSION, serviceId: 'mcp-server', deploymentColor: config.DEPLOYMENT_COLOR };
-    if (lifecycle.draining) {
-      return health(res, 503, { ...base, status: 'fail', output: 'draining: shutting down', notes: ['draining'] });
-    }
-    const ping = await cache.ping(config.REDIS_HEALTH_TIMEOUT_MS);
-    const redisStatus = ping.ok ? 'pass' : config.REDIS_REQUIRED ? 'fail' : 'warn';
-    const breaker = fetcher.status()[0]!;
-    const breakerStatus = breaker.state === 'closed' ? 'pass' : 'warn';
-    const status = redisStatus === 'fail' ? 'fail' : redisStatus === 'warn' || breakerStatus === 'warn' ? 'warn' : 'pass';
-    const redisUrl = new URL(config.REDIS_URL);
-    return health(res, status === 'fail' ? 503 : 200, {
-      ...base,
-      status,
-      checks: {
-        'redis:responseTime': [
-          {
-            componentId: `${redisUrl.hostname}:${redisUrl.port || 6379}`,
-            componentType: 'datastore',
-            observedValue: ping.latencyMs,
-            observedUnit: 'ms',
-            status: redisStatus,
-            time: now,
-            ...(ping.error ? { output: ping.error } : {}),
-          },
-        ],
-        'upstream:circuitBreaker': [
-          { componentId: breaker.name, componentType: 'component', observedValue: breaker.state, status: breakerStatus, time: now },
-        ],
-      },
-    });
-  });
-
-  if (!config.ALLOWED_HOSTS.includes('*')) app.use(hostHeaderValidation(config.ALLOWED_HOSTS));
-  if (!config.ALLOWED_ORIGINS.includes('*')) app.use(originValidation(config.ALLOWED_ORIGINS));
-
-  if (deps.verifier) {
-    // Configured, never taken from the request: a forged Host or X-Forwarded-Proto must not reach a
-    // document that caches serve to everyone (config.ts requires it in JWT mode).
-    const document = JSON.stringify({
-      resource: config.MCP_RESOURCE_URL,
-      authorization_servers: [config.JWT_ISSUER],
-      bearer_methods_supported: ['header'],
-      ...(config.JWT_REQUIRED_SCOPES.length > 0 ? { scopes_supported: config.JWT_REQUIRED_SCOPES } : {}),
-      resource_name: 'mcp-deploy-server',
-    });
-    const metadata: RequestHandler = (_req, res) => {
-      res.set('cache-control', 'public, max-age=300').type('application/json').send(document);
-    };
-    // RFC 9728 puts the document at the path-suffixed URL; the bare one serves clients that look there first.
-    app.get('/.well-known/oauth-protected-resource', metadata);
-    app.get('/.well-known/oauth-protected-resource/mcp', metadata);
-  }
-
-  app.use((req, res) => {
-    res.status(404).json(rpcError(-32601, `no route for ${req.method} ${req.path}`));
-  });
-
-  // Errors become JSON-RPC errors: no stack traces reach clients.
-  const onError: ErrorRequestHandler = (err, req, res, _next) => {
-    if (res.headersSent) return void res.destroy();
-    req.log?.error({ err }, 'unhandled error');
-    res.status(500).json(rpcError(-32603, 'Internal error'));
-  };
-  app.use(onError);
+  const probes = healthRoutes(deps);
+  const documents = deps.verifier ? metadataRoutes(config) : new Map<string, Route>();
+  const refuseCaller = callerCheck(config);
 
   const mcpHandler = createMcpHandler(createMcpServerFactory(deps), {
     onerror: (err) => log.debug({ err: { message: err.message } }, 'mcp request rejected'),
   });
-  // The endpoint hands the SDK a body it has read and parsed, or none at all.
-  const serveMcp = toNodeHandler(mcpHandler);
   const mcp = createMcpEndpoint({
     config,
     ...(deps.verifier ? { verifier: deps.verifier, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(config.MCP_RESOURCE_URL!)) } : {}),
     budget: new BodyBudget(config.MAX_BUFFERED_BYTES),
-    begin,
     observe: createRequestObserver(config, metrics),
-    serveMcp,
+    // The endpoint hands the SDK a body it has read and parsed, or none at all.
+    serveMcp: toNodeHandler(mcpHandler),
   });
-  return (req, res) => {
-    const refusal = refuseMalformed(req, config.MAX_BODY_BYTES);
-    if (refusal) {
-      begin(req, res);
-      return sendRefusal(res, refusal);
+
+  const serveRoute = async (route: Route, req: IncomingMessage & { log?: Logger }, res: ServerResponse) => {
+    try {
+      await route(req, res);
+    } catch (err) {
+      // Errors become JSON-RPC errors: no stack traces reach clients.
+      if (res.headersSent) return void res.destroy();
+      req.log?.error({ err }, 'unhandled error');
+      sendJson(res, 500, rpcError(-32603, 'Internal error'));
     }
-    return mcp.handles(req) ? void mcp.serve(req, res) : app(req, res);
+  };
+
+  return (req, res) => {
+    // Every route: the colour and version that answered, the request id and the request log line.
+    res.setHeader('x-deployment-color', config.DEPLOYMENT_COLOR);
+    res.setHeader('x-app-version', config.APP_VERSION);
+    lifecycle.track(res);
+    requestLog(req, res);
+
+    const refusal = refuseMalformed(req, config.MAX_BODY_BYTES);
+    if (refusal) return sendRefusal(res, refusal);
+    const url = req.url!;
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const get = req.method === 'GET' || req.method === 'HEAD';
+    const probe = get ? probes.get(path) : undefined;
+    if (probe) return void serveRoute(probe, req, res);
+    const refused = refuseCaller(req);
+    if (refused) return sendJson(res, 403, rpcError(-32000, refused));
+    if (path === '/mcp') return void mcp.serve(req, res);
+    const document = get ? documents.get(path) : undefined;
+    if (document) return void serveRoute(document, req, res);
+    sendJson(res, 404, rpcError(-32601, `no route for ${req.method} ${path}`));
   };
 }

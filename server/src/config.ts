@@ -102,6 +102,8 @@ const schema = z
     MCP_RESOURCE_URL: httpUrl.optional(),
 
     OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+    /** The OpenTelemetry switch: true turns tracing off even with an endpoint set. */
+    OTEL_SDK_DISABLED: bool(false),
     // Checked here because the SDK logs a bad value and falls back to tracing every request.
     OTEL_TRACES_SAMPLER: z.enum(SAMPLERS, { message: `must be one of ${SAMPLERS.join(', ')}` }).default('parentbased_traceidratio'),
     OTEL_TRACES_SAMPLER_ARG: z.coerce.number({ message: 'must be a number from 0 to 1' }).min(0).max(1).default(DEFAULT_TRACE_RATIO),
@@ -135,7 +137,7 @@ const schema = z
 
 export type Config = z.infer<typeof schema>;
 
-/** Every variable the server reads itself (the OpenTelemetry SDK reads the other OTEL_* ones). */
+/** Every variable the server reads itself (telemetry.ts and the OTLP exporter read the other OTEL_* ones). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export class ConfigError extends Error {

@@ -13,7 +13,8 @@ async function start(): Promise<void> {
     throw err;
   }
   // Tracing must patch http, undici and redis before anything loads them; when it is off, none of it loads.
-  const telemetry = config.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('./telemetry.js')).startTelemetry(config) : undefined;
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined && !config.OTEL_SDK_DISABLED;
+  const telemetry = tracing ? (await import('./telemetry.js')).startTelemetry(config) : undefined;
   const { main } = await import('./main.js');
   await main(config, telemetry);
 }

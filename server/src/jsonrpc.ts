@@ -34,7 +34,7 @@ export function rpcError(code: number, message: string, id: unknown = null) {
   return { jsonrpc: '2.0', error: { code, message }, id: typeof id === 'string' || typeof id === 'number' ? id : null };
 }
 
-/** The bytes and headers Express's res.json() sends, for the routes that bypass Express. */
+/** A JSON answer with its length, as every route sends it. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;

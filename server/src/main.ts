@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { createApp, Lifecycle } from './app.js';
+import { createApp } from './app.js';
+import { Lifecycle } from './lifecycle.js';
 import { createJwtVerifier } from './auth.js';
 import { Cache } from './cache.js';
 import type { Config } from './config.js';

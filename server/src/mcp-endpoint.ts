@@ -3,8 +3,6 @@ import {
   bearerAuthChallengeResponse,
   OAuthError,
   OAuthErrorCode,
-  validateHostHeader,
-  validateOriginHeader,
   verifyBearerToken,
   type AuthInfo,
   type OAuthTokenVerifier,
@@ -13,7 +11,6 @@ import type { Config } from './config.js';
 import { rpcError, sendJson } from './jsonrpc.js';
 import type { Logger } from './logger.js';
 import { requestStore, type RequestStore } from './mcp.js';
-import { memoize } from './memo.js';
 import { readBody, type BodyBudget, type BodyResult } from './request-body.js';
 import { sendRefusal, type Refusal } from './request-gate.js';
 
@@ -22,8 +19,6 @@ export interface McpEndpointDeps {
   verifier?: OAuthTokenVerifier;
   /** Request bodies held in memory across all requests (MAX_BUFFERED_BYTES). */
   budget: BodyBudget;
-  /** The response headers every route sets, and the pino-http request logger. */
-  begin: (req: IncomingMessage, res: ServerResponse) => void;
   observe: (res: ServerResponse) => RequestStore;
   /** The resource metadata URL named in 401 challenges. */
   resourceMetadataUrl?: string;
@@ -47,25 +42,14 @@ function jsonType(contentType: string | undefined): 'json' | 'other' | Refusal {
 const NO_BODY: BodyResult = { bytes: Buffer.alloc(0) };
 
 /**
- * Every request to /mcp, on one code path whatever its method or body framing (fixed-length or
- * chunked): Host and Origin checks (the SDK's own validators), bearer auth while the body
- * arrives, the body limits of request-body.ts, the per-request timeout, metrics and request log,
- * then the SDK. Express is not on this path: its router and body-parser cost about a tenth of a
- * cache hit (BENCH.md), and one path means one set of answers to test.
+ * Every request to /mcp that passed the Host and Origin checks (app.ts), on one code path whatever
+ * its method or body framing (fixed-length or chunked): bearer auth while the body arrives, the
+ * body limits of request-body.ts, the per-request timeout and metrics, then the SDK. One path
+ * means one set of answers to test.
  */
 export function createMcpEndpoint(deps: McpEndpointDeps) {
   const { config, verifier, budget } = deps;
   const limits = { maxBytes: config.MAX_BODY_BYTES, maxDepth: config.MAX_JSON_DEPTH, timeoutMs: config.BODY_TIMEOUT_MS };
-  // Pure functions of the header value, which is the same on nearly every request (the URL parse
-  // inside the Host check is most of a microsecond).
-  const checkHost = config.ALLOWED_HOSTS.includes('*') ? undefined : memoize((host: string | undefined) => validateHostHeader(host, config.ALLOWED_HOSTS), 64);
-  const checkOrigin = config.ALLOWED_ORIGINS.includes('*') ? undefined : memoize((origin: string | undefined) => validateOriginHeader(origin, config.ALLOWED_ORIGINS), 64);
-
-  const handles = (req: IncomingMessage): boolean => {
-    const url = req.url!;
-    return url === '/mcp' || url.startsWith('/mcp?');
-  };
-
   const authenticate = async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse): Promise<boolean> => {
     if (!verifier) return true;
     const options = { verifier, requiredScopes: config.JWT_REQUIRED_SCOPES, resourceMetadataUrl: deps.resourceMetadataUrl };
@@ -87,11 +71,6 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
   };
 
   const serve = async (req: IncomingMessage & { auth?: AuthInfo; log?: Logger }, res: ServerResponse): Promise<void> => {
-    deps.begin(req, res);
-    const host = checkHost?.(req.headers.host);
-    if (host && !host.ok) return sendJson(res, 403, rpcError(-32000, host.message));
-    const origin = checkOrigin?.(req.headers.origin);
-    if (origin && !origin.ok) return sendJson(res, 403, rpcError(-32000, origin.message));
     const store = deps.observe(res);
 
     const encoding = req.headers['content-encoding'];
@@ -129,5 +108,5 @@ export function createMcpEndpoint(deps: McpEndpointDeps) {
     }
   };
 
-  return { handles, serve };
+  return { serve };
 }

@@ -2,7 +2,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Hash } from '@smithy/hash-node';
 import { buildQueryString } from '@smithy/querystring-builder';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { RedisClientOptions } from 'redis';
+import type { RedisClientOptions } from '@redis/client';
 
 type StreamingCredentialsProvider = Extract<NonNullable<RedisClientOptions['credentialsProvider']>, { type: 'streaming-credentials-provider' }>;
 type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];

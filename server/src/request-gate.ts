@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHostHeader, validateOriginHeader } from '@modelcontextprotocol/server';
+import type { Config } from './config.js';
 import { rpcError, sendJson, tooLargeMessage } from './jsonrpc.js';
 import { memoize } from './memo.js';
 
@@ -53,4 +55,24 @@ export function refuseMalformed(req: IncomingMessage, maxBodyBytes: number): Ref
   }
   req.url = `${url.pathname}${url.search}`;
   return undefined;
+}
+
+/**
+ * DNS-rebinding protection for every route but the health checks: the SDK's own Host and Origin
+ * validators against ALLOWED_HOSTS and ALLOWED_ORIGINS ("*" turns either off). Returns the
+ * refusal's message, or undefined. Memoised: the URL parse inside each validator is most of a
+ * microsecond, for a header that is the same on nearly every request.
+ */
+export function callerCheck(config: Pick<Config, 'ALLOWED_HOSTS' | 'ALLOWED_ORIGINS'>): (req: IncomingMessage) => string | undefined {
+  type Validate = (value: string | undefined, allowed: string[]) => { ok: true } | { ok: false; message: string };
+  const check = (allowed: string[], validate: Validate) =>
+    allowed.includes('*') ? undefined : memoize((value: string | undefined) => validate(value, allowed), 64);
+  const host = check(config.ALLOWED_HOSTS, validateHostHeader);
+  const origin = check(config.ALLOWED_ORIGINS, validateOriginHeader);
+  return (req) => {
+    const h = host?.(req.headers.host);
+    if (h && !h.ok) return h.message;
+    const o = origin?.(req.headers.origin);
+    return o && !o.ok ? o.message : undefined;
+  };
 }

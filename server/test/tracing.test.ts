@@ -34,8 +34,10 @@ describe('tracing and logs', () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_TRACES_SAMPLER_ARG: '0.1', // enough traced requests out of 200 to test the share
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=tracing-test',
       }),
-      ServerProcess.start(env),
+      // The endpoint is set, but the standard switch turns tracing off.
+      ServerProcess.start({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }),
     ]);
   });
 
@@ -63,6 +65,9 @@ describe('tracing and logs', () => {
     assert.ok(spans.some((s) => s.kind === 2 && s.name.startsWith('POST')), 'an HTTP server span');
     assert.ok(spans.some((s) => s.kind === 3 && /GET|SET/.test(s.name) && !s.name.startsWith('POST')), 'Redis/upstream client spans');
     assert.match(all, /mcp-server/);
+    // OTEL_RESOURCE_ATTRIBUTES and the detected host join the configured resource.
+    assert.match(all, /"deployment\.environment\.name","value":\{"stringValue":"tracing-test"\}/);
+    assert.match(all, /"host\.name"/);
   });
 
   it('puts the trace id of an incoming traceparent on the request log line', async () => {
@@ -146,10 +151,10 @@ describe('tracing and logs', () => {
     assert.deepEqual(new Set(withTrace.map((l) => l.trace_id)), new Set(roots.map((s) => s.traceId)));
   });
 
-  it('with tracing off: JSON log lines with a request id and no trace ids', async () => {
+  it('with tracing off (OTEL_SDK_DISABLED): JSON log lines with a request id and no trace ids, even for a sampled caller', async () => {
     const res = await fetch(untraced.mcpUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', traceparent: '00-6bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
     const id = res.headers.get('x-request-id');

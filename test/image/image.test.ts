@@ -192,8 +192,7 @@ describeIfBuilt(`the server image ${IMAGE}, run as the staging task definition $
     // The hidden lockfile is npm's record; the directories are what node resolves.
     expect(Object.keys(lock.packages).filter((p) => lock.packages[p].dev && fs.existsSync(image.file(`/app/${p}`)))).toEqual([]);
     expect(installed.filter((p) => /(^|\/)node_modules\/(typescript|jest|ts-jest|@types\/jest)$/.test(p))).toEqual([]);
-    // A devDependency is there only if a production dependency needs it too, as the lockfile records
-    // (@types/node, which protobufjs lists as a dependency: an empty shell once .ts files are trimmed).
+    // A devDependency is there only if a production dependency needs it too, as the lockfile records.
     const present = devDependencies.filter((d) => fs.existsSync(image.file(`/app/node_modules/${d}`)));
     expect(present.filter((d) => lock.packages[`node_modules/${d}`].dev)).toEqual([]);
   });
