@@ -205,6 +205,7 @@ async function main(): Promise<void> {
 
   const ratio = prodRun.rps / bareRun.rps;
   const hitMiss = hit.p50 / miss.p50;
+  const rssRatio = prodRun.peakRssMiB / bareRun.peakRssMiB;
   const f = (n: number, d = 2) => n.toFixed(d);
   const row = (...cells: string[]) => `| ${cells.join(' | ')} |`;
   const lines = [
@@ -216,7 +217,7 @@ async function main(): Promise<void> {
     row('cache-hit throughput (req/s)', f(prodRun.rps, 0), f(bareRun.rps, 0), `ratio >= 0.85`, `${f(ratio)} ${ratio >= 0.85 ? 'yes' : 'NO'}`),
     row('hit latency p50 / p99 at c=32 (ms)', `${prodRun.p50} / ${prodRun.p99}`, `${bareRun.p50} / ${bareRun.p99}`, '', ''),
     row('server CPU per request (ms)', f(prodRun.cpuMsPerRequest, 3), f(bareRun.cpuMsPerRequest, 3), '', ''),
-    row('peak RSS under load (MiB)', f(prodRun.peakRssMiB, 0), f(bareRun.peakRssMiB, 0), 'reported', ''),
+    row('peak RSS under load (MiB)', f(prodRun.peakRssMiB, 0), f(bareRun.peakRssMiB, 0), 'ratio <= 1.15', `${f(rssRatio)} ${rssRatio <= 1.15 ? 'yes' : 'NO'}`),
     row('hit p50 / p99 at c=1 (ms)', `${f(hit.p50)} / ${f(hit.p99)}`, '', '', ''),
     row('miss p50 / p99 at c=1, 50 ms upstream (ms)', `${f(miss.p50)} / ${f(miss.p99)}`, '', '', ''),
     row('hit p50 / miss p50', f(hitMiss, 3), '', '<= 0.05', hitMiss <= 0.05 ? 'yes' : 'NO'),
