@@ -100,9 +100,16 @@ async function main(): Promise<void> {
     const drainerPort = await freePort();
     const drainer = spawn(process.execPath, ['-e', DRAINER, String(drainerPort)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     await new Promise((r) => drainer.once('message', r));
-    const floor = await pingUnderFlood(server.mcpUrl, `http://127.0.0.1:${drainerPort}/`);
+    const drainerUrl = `http://127.0.0.1:${drainerPort}/`;
+    const floor = await pingUnderFlood(server.mcpUrl, drainerUrl);
+    // What receiving and draining the megabyte costs a process that does nothing else with it.
+    await sequential(drainerUrl, () => NESTED, 400, 20); // warm-up
+    const drainerCpu0 = cpuSeconds(drainer.pid!);
+    await sequential(drainerUrl, () => NESTED, 400);
+    const drainerCpu = ((cpuSeconds(drainer.pid!) - drainerCpu0) * 1000) / N;
     drainer.kill();
     console.log(`baseline, the flood sent to a bare node:http server that drains it: ping p50 ${ms(floor)} (${(floor / idle).toFixed(2)}x idle); this server's own share: ${(flooded / floor).toFixed(2)}x`);
+    console.log(`baseline, the same ${N} nested bodies sent to that bare server: ${ms(drainerCpu)} of its CPU per body; this server's rejection costs ${(cpuPerRejection / drainerCpu).toFixed(2)}x that`);
 
     console.log('\n## Cached tools/call with Redis frozen (SIGSTOP), upstream answering in 20 ms, REDIS_COMMAND_TIMEOUT_MS=250');
     const misses = await sequential(server.mcpUrl, (i) => callBody(`/bench/miss/${i}`, i), 200, 50, mcpHeaders());
