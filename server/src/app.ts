@@ -34,8 +34,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * The request listener. Before any route: the request-line and Host checks of request-gate.ts.
  * Then the health checks, which come before the Host and Origin checks (target group health
  * checks use the task's IP as Host); then those checks; then /mcp (mcp-endpoint.ts), the protected
- * resource metadata and 404s. No web framework: there are three GET routes beside /mcp, and /mcp
- * bypassed Express's router and body parser anyway (BENCH.md).
+ * resource metadata and 404s. No web framework: there are three GET routes beside /mcp, and
+ * loading Express cost peak memory under load for them alone (BENCH.md).
  */
 export function createApp(deps: AppDeps): RequestListener {
   const { config, log, metrics, lifecycle } = deps;

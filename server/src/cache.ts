@@ -53,6 +53,10 @@ export class Cache {
       url: config.REDIS_URL,
       ...credentials(config, log),
       disableOfflineQueue: true,
+      // node-redis arms an AbortSignal.timeout (5 s by default) for every command, each held with
+      // its timer until it fires, long after the answer: thousands alive at a few thousand commands
+      // a second, promoted into the old generation (BENCH.md). send() times commands itself.
+      commandOptions: { timeout: 0 },
       socket: {
         connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,
         // Capped exponential backoff with jitter, forever: Redis coming back must heal the task by itself.

@@ -34,7 +34,7 @@ export function sendRefusal(res: ServerResponse, { status, message, close }: Ref
  */
 export function refuseMalformed(req: IncomingMessage, maxBodyBytes: number): Refusal | undefined {
   if (REFUSED_METHODS.has(req.method ?? '')) return { status: 405, message: `method ${req.method} is not allowed` };
-  // Answered before any of the body is read: body-parser would wait for all of it to arrive first.
+  // Answered before any of the body is read, rather than after reading MAX_BODY_BYTES of it.
   if (Number(req.headers['content-length']) > maxBodyBytes) return { status: 413, message: tooLargeMessage(maxBodyBytes), close: true };
   let hosts = 0;
   for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.length === 4 && req.rawHeaders[i]!.toLowerCase() === 'host') hosts++;
