@@ -34,14 +34,15 @@ export function rpcError(code: number, message: string, id: unknown = null) {
   return { jsonrpc: '2.0', error: { code, message }, id: typeof id === 'string' || typeof id === 'number' ? id : null };
 }
 
-/** A JSON answer with its length, as every route sends it. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
+/** A whole answer in UTF-8 with its length, as every route sends it. */
+export function sendText(res: ServerResponse, status: number, type: string, text: string): void {
   res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-type', `${type}; charset=utf-8`);
   res.setHeader('content-length', Buffer.byteLength(text));
   res.end(text);
 }
+
+export const sendJson = (res: ServerResponse, status: number, body: unknown): void => sendText(res, status, 'application/json', JSON.stringify(body));
 
 /**
  * Finds JSON nested deeper than `max` arrays and objects while the body streams in, by a scan of its

@@ -2,17 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Cache } from './cache.js';
 import type { Config } from './config.js';
 import type { CachedFetcher } from './fetcher.js';
+import { sendText } from './jsonrpc.js';
 import type { Lifecycle } from './lifecycle.js';
 
 /** A GET route beside /mcp; HEAD gets the same answer without its body. */
 export type Route = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-function sendText(res: ServerResponse, status: number, type: string, text: string, cacheControl: string): void {
-  res.statusCode = status;
+function send(res: ServerResponse, status: number, type: string, text: string, cacheControl: string): void {
   res.setHeader('cache-control', cacheControl);
-  res.setHeader('content-type', `${type}; charset=utf-8`);
-  res.setHeader('content-length', Buffer.byteLength(text));
-  res.end(text);
+  sendText(res, status, type, text);
 }
 
 export interface HealthDeps {
@@ -28,7 +26,7 @@ export interface HealthDeps {
  * fails while draining so the load balancer stops routing here.
  */
 export function healthRoutes({ config, cache, fetcher, lifecycle }: HealthDeps): Map<string, Route> {
-  const health = (res: ServerResponse, status: number, body: object) => sendText(res, status, 'application/health+json', JSON.stringify(body), 'no-store');
+  const health = (res: ServerResponse, status: number, body: object) => send(res, status, 'application/health+json', JSON.stringify(body), 'no-store');
   const identity = { version: config.APP_VERSION, releaseId: config.APP_VERSION, serviceId: 'mcp-server' };
   const redisUrl = new URL(config.REDIS_URL);
   const redisId = `${redisUrl.hostname}:${redisUrl.port || 6379}`;
@@ -84,7 +82,7 @@ export function metadataRoutes(config: Config): Map<string, Route> {
     ...(config.JWT_REQUIRED_SCOPES.length > 0 ? { scopes_supported: config.JWT_REQUIRED_SCOPES } : {}),
     resource_name: 'mcp-deploy-server',
   });
-  const metadata: Route = (_req, res) => sendText(res, 200, 'application/json', document, 'public, max-age=300');
+  const metadata: Route = (_req, res) => send(res, 200, 'application/json', document, 'public, max-age=300');
   return new Map([
     ['/.well-known/oauth-protected-resource', metadata],
     ['/.well-known/oauth-protected-resource/mcp', metadata],
