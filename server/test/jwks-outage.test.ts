@@ -42,7 +42,7 @@ describe('a JWKS outage', () => {
       JWKS_CACHE_SECONDS: '1',
       MCP_RESOURCE_URL: AUDIENCE,
     };
-    [tolerant, strict] = await Promise.all([ServerProcess.start({ ...env, JWKS_MAX_STALE_SECONDS: '3600' }), ServerProcess.start({ ...env, JWKS_MAX_STALE_SECONDS: '0' })]);
+    [tolerant, strict] = await ServerProcess.startAll([{ ...env, JWKS_MAX_STALE_SECONDS: '3600' }, { ...env, JWKS_MAX_STALE_SECONDS: '0' }]);
   });
 
   after(async () => {

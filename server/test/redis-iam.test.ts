@@ -72,7 +72,7 @@ describe('a server with REDIS_IAM_USER against Redis whose default user is off',
     upstream = await Upstream.start();
     const env = { REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, NODE_EXTRA_CA_CERTS: tls.ca };
     const iam = { REDIS_IAM_USER: user, REDIS_IAM_CACHE_ID: 'mcp-test-cache', AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey };
-    [server, anonymous] = await Promise.all([ServerProcess.start({ ...env, ...iam }), ServerProcess.start(env)]);
+    [server, anonymous] = await ServerProcess.startAll([{ ...env, ...iam }, env]);
     admin = createClient({ url: redis.url, username: 'admin', password: 'admin-password', socket: { tls: true, ca: readFileSync(tls.ca) } });
     await admin.connect();
   });

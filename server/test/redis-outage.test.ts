@@ -13,7 +13,7 @@ describe('Redis stopped while serving', () => {
     redis = await RedisProcess.start();
     upstream = await Upstream.start();
     const env = { REDIS_URL: redis.url, UPSTREAM_URL: upstream.url };
-    [server, strict] = await Promise.all([ServerProcess.start(env), ServerProcess.start({ ...env, REDIS_REQUIRED: 'true' })]);
+    [server, strict] = await ServerProcess.startAll([env, { ...env, REDIS_REQUIRED: 'true' }]);
   });
 
   after(async () => {

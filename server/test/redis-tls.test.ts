@@ -16,9 +16,9 @@ describe('Redis with TLS and AUTH, as ElastiCache in-transit encryption requires
     redis = await RedisProcess.start({ tls, password });
     upstream = await Upstream.start();
     const env = { REDIS_URL: redis.url, UPSTREAM_URL: upstream.url, NODE_EXTRA_CA_CERTS: tls.ca };
-    [server, wrongToken] = await Promise.all([
-      ServerProcess.start({ ...env, REDIS_AUTH_TOKEN: password }),
-      ServerProcess.start({ ...env, REDIS_AUTH_TOKEN: 'not-the-token' }),
+    [server, wrongToken] = await ServerProcess.startAll([
+      { ...env, REDIS_AUTH_TOKEN: password },
+      { ...env, REDIS_AUTH_TOKEN: 'not-the-token' },
     ]);
   });
 

@@ -28,16 +28,16 @@ describe('tracing and logs', () => {
     redis = await RedisProcess.start();
     upstream = await Upstream.start();
     const env = { REDIS_URL: redis.url, UPSTREAM_URL: upstream.url };
-    [traced, untraced] = await Promise.all([
-      ServerProcess.start({
+    [traced, untraced] = await ServerProcess.startAll([
+      {
         ...env,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_TRACES_SAMPLER_ARG: '0.1', // enough traced requests out of 200 to test the share
         OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=tracing-test',
-      }),
+      },
       // The endpoint is set, but the standard switch turns tracing off.
-      ServerProcess.start({ ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' }),
+      { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' },
     ]);
   });
 

@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
 export const SERVER_ROOT = resolve(__dirname, '..', '..', '..');
@@ -12,14 +13,44 @@ export const SERVER_ENTRY = join(SERVER_ROOT, 'dist', 'index.js');
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+/**
+ * Ports the kernel never hands out on its own: below the ephemeral range that outgoing
+ * connections (and listen(0)) draw from, so a port found free here cannot be taken by some
+ * test's fetch or Redis client before the process it is meant for binds it.
+ */
+function portsOutsideEphemeralRange(): [number, number] {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 12_000) return [10_000, low - 1];
+  } catch {
+    // not Linux: fall through to the range IANA leaves unassigned to services
+  }
+  return [20_000, 32_767];
 }
+const [PORT_LOW, PORT_HIGH] = portsOutsideEphemeralRange();
+/** Ports this process has handed out, so that two starts running together never share one. */
+const handedOut = new Set<number>();
+
+/** A port that is free now, outside the ephemeral range, and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
+    if (handedOut.has(port)) continue;
+    const s = createServer();
+    const bound = await new Promise<boolean>((done) => {
+      s.once('error', () => done(false));
+      s.listen(port, '127.0.0.1', () => done(true));
+    });
+    if (!bound) continue;
+    await new Promise((r) => s.close(r));
+    handedOut.add(port);
+    return port;
+  }
+}
+
+/** Another test file (they run in parallel) may still bind a port between freePort and its owner's bind. */
+const MAX_PORT_TRIES = 5;
+const lostPortRace = (output: string) => /EADDRINUSE|Address already in use/.test(output);
 
 /** Polls `fn` until it returns a truthy value (returned) or the deadline passes (throws with the last error). */
 export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
@@ -40,6 +71,25 @@ export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeout
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Every process these helpers start, until it exits. */
+const running = new Set<{ kill: () => void }>();
+
+function tracked<T extends ChildProcess>(child: T): T {
+  const entry = { kill: () => child.kill('SIGKILL') };
+  running.add(entry);
+  child.once('exit', () => running.delete(entry));
+  return child;
+}
+
+// Under `node --test`, anything a test leaves running (a before hook that failed half-way, a test
+// that threw between start and stop) would keep its file's process, and with it the whole run,
+// alive until CI gives up. After the file's last test, whatever is left is killed.
+if (process.env.NODE_TEST_CONTEXT) {
+  after(() => {
+    for (const entry of running) entry.kill();
+  });
 }
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<number | null> {
@@ -78,9 +128,16 @@ export class RedisProcess {
   ) {}
 
   static async start(opts: RedisOptions = {}): Promise<RedisProcess> {
-    const r = new RedisProcess(await freePort(), opts);
-    await r.start();
-    return r;
+    for (let attempt = 1; ; attempt++) {
+      const r = new RedisProcess(await freePort(), opts);
+      try {
+        await r.start();
+        return r;
+      } catch (err) {
+        await r.destroy();
+        if (attempt >= MAX_PORT_TRIES || !lostPortRace(r.output)) throw err;
+      }
+    }
   }
 
   get url(): string {
@@ -98,7 +155,7 @@ export class RedisProcess {
     }
     if (this.opts.password) args.push('--requirepass', this.opts.password);
     for (const user of this.opts.users ?? []) args.push('--user', ...user.split(' '));
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = tracked(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     this.child = child;
     this.output = '';
     child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -236,22 +293,41 @@ export class ServerProcess {
    * `cat` into /dev/null so that reading it costs the caller (a load generator) nothing.
    */
   static async start(env: Record<string, string>, opts: { discardLogs?: boolean } = {}): Promise<ServerProcess> {
-    const port = await freePort();
-    const metricsPort = await freePort();
-    const drain = opts.discardLogs ? spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] }) : undefined;
-    const child = spawn(process.execPath, [SERVER_ENTRY], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        METRICS_PORT: String(metricsPort),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        DRAIN_DELAY_SECONDS: '0',
-        STOP_TIMEOUT_SECONDS: '10',
-        ...env,
-      },
-      stdio: ['ignore', drain ? drain.stdin! : 'pipe', 'pipe'],
-    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ServerProcess.launch(env, opts, await freePort(), await freePort());
+      } catch (err) {
+        if (attempt >= MAX_PORT_TRIES || !lostPortRace((err as Error).message)) throw err;
+      }
+    }
+  }
+
+  /** Starts several servers at once; if any fails, stops the others before throwing, so none outlives the test. */
+  static async startAll<const E extends readonly Record<string, string>[]>(envs: E): Promise<{ -readonly [K in keyof E]: ServerProcess }> {
+    const started = await Promise.allSettled(envs.map((env) => ServerProcess.start(env)));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (!failed) return started.map((s) => (s as PromiseFulfilledResult<ServerProcess>).value) as { -readonly [K in keyof E]: ServerProcess };
+    await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+    throw failed.reason;
+  }
+
+  private static async launch(env: Record<string, string>, opts: { discardLogs?: boolean }, port: number, metricsPort: number): Promise<ServerProcess> {
+    const drain = opts.discardLogs ? tracked(spawn('cat', [], { stdio: ['pipe', 'ignore', 'ignore'] })) : undefined;
+    const child = tracked(
+      spawn(process.execPath, [SERVER_ENTRY], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: String(port),
+          METRICS_PORT: String(metricsPort),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          DRAIN_DELAY_SECONDS: '0',
+          STOP_TIMEOUT_SECONDS: '10',
+          ...env,
+        },
+        stdio: ['ignore', drain ? drain.stdin! : 'pipe', 'pipe'],
+      }),
+    );
     const sp = new ServerProcess(child, port, metricsPort);
     sp.exit = once(child, 'exit').then(([code]) => code as number | null);
     let buf = '';
@@ -263,10 +339,20 @@ export class ServerProcess {
       sp.logs.push(...lines.filter(Boolean));
     });
     child.stderr!.on('data', (d: Buffer) => (sp.stderr += d.toString()));
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${sp.stderr}`);
-      return (await fetch(`${sp.url}/health/live`)).ok;
-    }, 'the server to be live');
+    try {
+      // Each probe is bounded, and the child's exit ends the wait at once: whatever else answers on
+      // a port it failed to bind must not hold the start up.
+      const deadline = Date.now() + 10_000;
+      const live = () => fetch(`${sp.url}/health/live`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      while (!(await live())) {
+        if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${sp.stderr}`);
+        if (Date.now() > deadline) throw new Error(`timed out waiting for the server to be live: ${sp.stderr}`);
+        await sleep(50);
+      }
+    } catch (err) {
+      await sp.stop(); // a server that never became live must not keep the test process alive
+      throw err;
+    }
     return sp;
   }
 
