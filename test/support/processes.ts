@@ -6,15 +6,8 @@ import * as path from "node:path";
 /** The built reference server: `npm test` builds it (the server's own tests) before jest runs. */
 export const SERVER = path.resolve(__dirname, "..", "..", "server", "dist", "index.js");
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+// Below the ephemeral range, so that no outgoing connection takes a port before its process binds it.
+export { freePort } from "../../server/test/helpers/ports";
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,52 +1,20 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { freePort } from './ports.js';
 
 export const SERVER_ROOT = resolve(__dirname, '..', '..', '..');
 export const SERVER_ENTRY = join(SERVER_ROOT, 'dist', 'index.js');
 
+export { freePort };
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Ports the kernel never hands out on its own: below the ephemeral range that outgoing
- * connections (and listen(0)) draw from, so a port found free here cannot be taken by some
- * test's fetch or Redis client before the process it is meant for binds it.
- */
-function portsOutsideEphemeralRange(): [number, number] {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
-    if (low > 12_000) return [10_000, low - 1];
-  } catch {
-    // not Linux: fall through to the range IANA leaves unassigned to services
-  }
-  return [20_000, 32_767];
-}
-const [PORT_LOW, PORT_HIGH] = portsOutsideEphemeralRange();
-/** Ports this process has handed out, so that two starts running together never share one. */
-const handedOut = new Set<number>();
-
-/** A port that is free now, outside the ephemeral range, and not handed out before by this process. */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
-    if (handedOut.has(port)) continue;
-    const s = createServer();
-    const bound = await new Promise<boolean>((done) => {
-      s.once('error', () => done(false));
-      s.listen(port, '127.0.0.1', () => done(true));
-    });
-    if (!bound) continue;
-    await new Promise((r) => s.close(r));
-    handedOut.add(port);
-    return port;
-  }
-}
 
 /** Another test file (they run in parallel) may still bind a port between freePort and its owner's bind. */
 const MAX_PORT_TRIES = 5;
