@@ -4,12 +4,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { mirrorEnvironment } from "../scripts/terraform-mirror";
 import { OFFLINE_PLAN_VARIABLE } from "../stacks/offline-plan";
+import { COMMAND_TIMEOUT_MS } from "./support/processes";
 
 const ROOT = path.resolve(__dirname, "..");
 
 /** The real cdktf CLI (npx, so Node 24 from the `node` dev dependency, and the pty module `npm ci` built for it). */
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, { cwd: ROOT, env: { ...process.env, CHECKPOINT_DISABLE: "1", ...env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS });
   // eslint-disable-next-line no-control-regex -- removing the CLI's terminal colour codes is the point
   return { code: result.status, output: `${result.stdout}${result.stderr}`.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "") };
 }

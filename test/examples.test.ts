@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 import { resourcesOf, type TerraformJson } from "./support/fixtures";
+import { COMMAND_TIMEOUT_MS } from "./support/processes";
 import { OfflineWorkdir } from "./support/terraform";
 
 /*
@@ -20,7 +21,7 @@ function synthesize(example: string): TerraformJson {
   // Inside the repository, so that the bundle's external packages resolve from its node_modules.
   const bundle = path.join(ROOT, "dist", "examples", example, "main.js");
   buildSync({ entryPoints: [path.join(ROOT, "examples", example, "main.ts")], bundle: true, platform: "node", outfile: bundle, alias: { "mcp-deploy": path.join(ROOT, "index.ts") }, packages: "external", logLevel: "error" });
-  const run = spawnSync(process.execPath, ["--disable-warning=DEP0044", bundle], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: path.join(outdir, "out") }, encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--disable-warning=DEP0044", bundle], { cwd: ROOT, env: { ...process.env, CDKTF_OUTDIR: path.join(outdir, "out") }, encoding: "utf8", timeout: COMMAND_TIMEOUT_MS });
   if (run.status !== 0) throw new Error(`examples/${example} failed:\n${run.stdout}${run.stderr}`);
   const [stack] = fs.readdirSync(path.join(outdir, "out", "stacks"));
   return JSON.parse(fs.readFileSync(path.join(outdir, "out", "stacks", stack, "cdk.tf.json"), "utf8"));

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TerraformJson } from "./support/fixtures";
+import { COMMAND_TIMEOUT_MS } from "./support/processes";
 import { OfflineWorkdir } from "./support/terraform";
 
 /*
@@ -16,7 +17,7 @@ const APP = path.join(__dirname, "fixtures", "consumer-app");
 const PEERS = { "@cdktf/provider-aws": "20.1.0", cdktf: "0.21.0", constructs: "10.4.2" };
 
 function run(command: string, args: string[], cwd: string) {
-  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" }, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" }, maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS });
   return { code: result.status, stdout: result.stdout, output: `${result.stdout}${result.stderr}` };
 }
 

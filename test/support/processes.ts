@@ -3,6 +3,12 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 
+/**
+ * The longest any one command of a test may run. spawnSync blocks the jest worker's event loop, so
+ * jest's own timeout cannot end a hung command: without this, one would hold the run until CI's limit.
+ */
+export const COMMAND_TIMEOUT_MS = 200_000;
+
 /** The built reference server: `npm test` builds it (the server's own tests) before jest runs. */
 export const SERVER = path.resolve(__dirname, "..", "..", "server", "dist", "index.js");
 

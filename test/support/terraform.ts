@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { mirrorEnvironment, providerMirror } from "../../scripts/terraform-mirror";
 import { OFFLINE_PROVIDER_SETTINGS } from "../../stacks/offline-plan";
 import type { TerraformJson } from "./fixtures";
+import { COMMAND_TIMEOUT_MS } from "./processes";
 
 /**
  * The stack as Terraform can plan it with no AWS account: a local backend, fake credentials and
@@ -36,7 +37,7 @@ export class OfflineWorkdir {
   }
 
   run(...args: string[]): TerraformRun {
-    const result = spawnSync("terraform", [...args, "-no-color"], { cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const result = spawnSync("terraform", [...args, "-no-color"], { cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS });
     if (result.error) throw result.error;
     return { code: result.status ?? 1, output: `${result.stdout}${result.stderr}` };
   }
