@@ -1,14 +1,18 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 /**
  * The local provider mirror: TF_PROVIDER_MIRROR, or the folder holding registry.terraform.io
  * within three levels of the root. Undefined when there is none (Terraform then uses the registry).
+ * The temp dir is skipped: `terraform providers lock` unpacks a registry.terraform.io there while it
+ * runs (/tmp/terraform-providers-lock*), and an init linked to it finds no provider once it is gone.
  */
 export function providerMirror(): string | undefined {
   if (process.env.TF_PROVIDER_MIRROR) return process.env.TF_PROVIDER_MIRROR;
-  const found = spawnSync("find", ["/", "-xdev", "-maxdepth", "3", "-type", "d", "-name", "registry.terraform.io"], { encoding: "utf8" });
+  const skip = ["-path", os.tmpdir(), "-prune", "-o"];
+  const found = spawnSync("find", ["/", "-xdev", "-maxdepth", "3", ...skip, "-type", "d", "-name", "registry.terraform.io", "-print"], { encoding: "utf8" });
   const first = found.stdout.split("\n").find(Boolean);
   return first ? path.dirname(first) : undefined;
 }
