@@ -42,12 +42,11 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 }
 
 /** Every process these helpers start, until it exits. */
-const running = new Set<{ kill: () => void }>();
+const running = new Set<ChildProcess>();
 
 function tracked<T extends ChildProcess>(child: T): T {
-  const entry = { kill: () => child.kill('SIGKILL') };
-  running.add(entry);
-  child.once('exit', () => running.delete(entry));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return child;
 }
 
@@ -56,7 +55,7 @@ function tracked<T extends ChildProcess>(child: T): T {
 // alive until CI gives up. After the file's last test, whatever is left is killed.
 if (process.env.NODE_TEST_CONTEXT) {
   after(() => {
-    for (const entry of running) entry.kill();
+    for (const child of running) child.kill('SIGKILL');
   });
 }
 
